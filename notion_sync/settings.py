@@ -1,0 +1,25 @@
+"""Settings for talking to Notion (env prefix REELGATE_NOTION_)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["NotionSettings"]
+
+
+class NotionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELGATE_NOTION_", env_file=".env", extra="ignore")
+
+    # notion-client appends /v1 itself: give the origin only.
+    base_url: str = "https://api.notion.com"
+    token: SecretStr = SecretStr("")
+    tasks_data_source_id: str = ""
+    videos_data_source_id: str = ""
+    requests_per_second: float = Field(default=2.5, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    # JSON object mapping logical field names to this workspace's property names,
+    # e.g. {"status": "Stage", "error_log": "Review Notes"}.
+    property_names: dict[str, str] = Field(default_factory=dict)
+    video_property_names: dict[str, str] = Field(default_factory=dict)

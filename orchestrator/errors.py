@@ -1,0 +1,59 @@
+"""Errors of the orchestrator (state, pipeline, providers, media)."""
+
+from __future__ import annotations
+
+from notion_sync.errors import PermanentError, ReelgateError, TransientError
+
+__all__ = [
+    "ConfigError",
+    "IllegalTransition",
+    "MediaError",
+    "OrchestratorError",
+    "PermanentError",
+    "ProviderError",
+    "ProviderPermanentError",
+    "ProviderTransientError",
+    "ReelgateError",
+    "StaleState",
+    "TransientError",
+]
+
+
+class OrchestratorError(ReelgateError):
+    """Base for the orchestrator package."""
+
+
+class ConfigError(OrchestratorError, PermanentError):
+    """Settings or channels file is invalid; the message names the field or line."""
+
+
+class IllegalTransition(OrchestratorError, PermanentError):
+    """A status move the transition table does not allow."""
+
+    def __init__(self, message: str, *, allowed: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.allowed = allowed
+
+
+class StaleState(OrchestratorError, TransientError):
+    """A guarded update found the row in another state: someone else moved first."""
+
+
+class MediaError(OrchestratorError, PermanentError):
+    """ffmpeg / probing failed on a file."""
+
+
+class ProviderError(OrchestratorError):
+    """Base for generation provider failures."""
+
+
+class ProviderTransientError(ProviderError, TransientError):
+    """429, 5xx, deadline exceeded: may be retried (never for paid create calls)."""
+
+
+class ProviderPermanentError(ProviderError, PermanentError):
+    """Invalid request, permission denied, unparseable model output."""
+
+    def __init__(self, message: str, *, detail: str | None = None):
+        super().__init__(message)
+        self.detail = detail

@@ -1,0 +1,152 @@
+"""What the pipeline asks of a generation provider: one protocol per capability.
+
+Providers hold no database state. The pipeline records every `Charge` in the
+cost ledger and persists operation names; providers only talk to their backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "Charge",
+    "ClipDone",
+    "ClipFailed",
+    "ClipFiltered",
+    "ClipPending",
+    "ClipPoll",
+    "ClipProvider",
+    "Image",
+    "KeyframeProvider",
+    "Narration",
+    "NarrationProvider",
+    "Shot",
+    "Storyboard",
+    "StoryboardProvider",
+]
+
+Aspect = Literal["16:9", "9:16"]
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One paid call: what the cost ledger records. Filtered results cost 0."""
+
+    provider: str
+    model: str
+    units: float
+    unit: str  # "second" | "image" | "minute" | "request"
+    usd: float
+
+
+@dataclass(frozen=True)
+class Shot:
+    number: int  # 1-based clip number
+    visual_prompt: str
+    motion_prompt: str
+    narration: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Storyboard:
+    title: str
+    shots: tuple[Shot, ...]
+    charge: Charge | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    data: bytes
+    mime_type: str = "image/png"
+    charge: Charge | None = None
+
+
+@dataclass(frozen=True)
+class ClipPending:
+    state: Literal["pending"] = "pending"
+
+
+@dataclass(frozen=True)
+class ClipDone:
+    """A finished clip: bytes in hand, or a URI to fetch them from."""
+
+    video: bytes | None
+    uri: str | None
+    mime_type: str
+    charge: Charge | None = None
+    state: Literal["done"] = "done"
+
+
+@dataclass(frozen=True)
+class ClipFiltered:
+    """The provider's safety filter removed the output; not billed."""
+
+    reasons: tuple[str, ...]
+    charge: Charge | None = None
+    state: Literal["filtered"] = "filtered"
+
+
+@dataclass(frozen=True)
+class ClipFailed:
+    code: str
+    message: str
+    transient: bool
+    state: Literal["failed"] = "failed"
+
+
+ClipPoll = ClipPending | ClipDone | ClipFiltered | ClipFailed
+
+
+@dataclass(frozen=True)
+class Narration:
+    wav: bytes
+    seconds: float
+    srt: str | None = None  # subtitles when the voice is silent or as an extra
+    charge: Charge | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class StoryboardProvider(Protocol):
+    name: str
+
+    async def plan_storyboard(
+        self, brief: str, n_shots: int, seconds: int, aspect: Aspect, notes: dict[int, str] | None = None
+    ) -> Storyboard: ...
+
+
+@runtime_checkable
+class KeyframeProvider(Protocol):
+    name: str
+
+    async def render_keyframe(
+        self, prompt: str, aspect: Aspect, reference: Image | None = None
+    ) -> Image: ...
+
+
+@runtime_checkable
+class ClipProvider(Protocol):
+    name: str
+
+    async def start_clip(
+        self,
+        start_frame: Image,
+        end_frame: Image,
+        prompt: str,
+        seconds: int,
+        aspect: Aspect,
+        negative_prompt: str | None = None,
+    ) -> str:
+        """Submit once; return the operation name. Never retried by the caller."""
+        ...
+
+    async def poll_clip(self, operation_name: str) -> ClipPoll: ...
+
+
+@runtime_checkable
+class NarrationProvider(Protocol):
+    name: str
+
+    async def narrate(self, text: str, voice: str) -> Narration: ...
