@@ -1,0 +1,14 @@
+"""The `reelgate` command line. Each command module registers itself on `app`."""
+
+from __future__ import annotations
+
+from orchestrator.cli.app import app
+
+# Command modules: importing them registers their commands.
+from orchestrator.cli import db_cmds  # noqa: F401  isort: skip
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()
