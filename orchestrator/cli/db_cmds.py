@@ -1,16 +1,89 @@
-"""Database commands: migrate, status."""
+"""Database commands: `reelgate migrate`, `reelgate status`."""
 
 from __future__ import annotations
 
-from orchestrator.cli.app import app
+import asyncio
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from orchestrator.cli.app import app, config_from, fail
+from orchestrator.db import create_engine, redact_url, session_factory, upgrade
+from orchestrator.reports import TaskSummary, task_summaries
 
 __all__: list[str] = []
 
 
 @app.command()
-def migrate() -> None:
+def migrate(ctx: typer.Context) -> None:
     """Upgrade the database to the newest schema."""
-    from orchestrator.db.migrate import upgrade_to_head
-    from orchestrator.settings import Settings
+    url = config_from(ctx).settings.database_url
 
-    upgrade_to_head(Settings().database_url)
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except (SQLAlchemyError, OSError) as exc:
+        raise fail(f"cannot migrate {redact_url(url)}: {type(exc).__name__}: {exc}") from None
+    typer.echo(f"database at head: {redact_url(url)}", err=True)
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def _table(rows: list[TaskSummary]) -> Table:
+    table = Table(title="reelgate tasks")
+    for column in ("title", "status", "clips", "cost", "in status"):
+        table.add_column(column, justify="right" if column in ("clips", "cost") else "left")
+    for row in rows:
+        table.add_row(
+            row.title or row.notion_page_id,
+            row.status,
+            f"{row.clips_done}/{row.clips_total}",
+            f"${row.cost_usd:.2f}",
+            _age(row.seconds_in_status),
+        )
+    return table
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Show every task: status, clips done, cost, time in status."""
+    url = config_from(ctx).settings.database_url
+
+    async def load() -> list[TaskSummary]:
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as session:
+                return await task_summaries(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        rows = asyncio.run(load())
+    except (SQLAlchemyError, OSError) as exc:
+        raise fail(
+            f"cannot read {redact_url(url)} ({type(exc).__name__}); run `reelgate migrate` first?"
+        ) from None
+    if as_json:
+        typer.echo(json.dumps([r.as_json() for r in rows], indent=2))
+    else:
+        Console().print(_table(rows))

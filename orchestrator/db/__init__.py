@@ -1,0 +1,38 @@
+"""The orchestrator's database: models, engines, migrations."""
+
+from __future__ import annotations
+
+from orchestrator.db.engine import create_engine, is_postgres, redact_url, session_factory
+from orchestrator.db.migrate import upgrade, upgrade_to_head
+from orchestrator.db.models import (
+    Base,
+    Clip,
+    CostEntry,
+    Event,
+    Keyframe,
+    OutboxItem,
+    ReviewLine,
+    SyncState,
+    Task,
+)
+from orchestrator.db.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Base",
+    "Clip",
+    "CostEntry",
+    "Event",
+    "Keyframe",
+    "OutboxItem",
+    "ReviewLine",
+    "SyncState",
+    "Task",
+    "UTCDateTime",
+    "create_engine",
+    "is_postgres",
+    "redact_url",
+    "session_factory",
+    "upgrade",
+    "upgrade_to_head",
+    "utcnow",
+]

@@ -1,0 +1,238 @@
+"""The database (DESIGN §3). The orchestrator owns it; adapters hold no state.
+
+Money is stored as float USD: amounts are small, summed per task, and shown rounded
+to cents; the ledger keeps every paid call so totals can always be recomputed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from orchestrator.db.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Base",
+    "Clip",
+    "CostEntry",
+    "Event",
+    "Keyframe",
+    "OutboxItem",
+    "ReviewLine",
+    "SyncState",
+    "Task",
+]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notion_page_id: Mapped[str] = mapped_column(String(64), unique=True)
+    notion_url: Mapped[str] = mapped_column(String(500), default="")
+    title: Mapped[str] = mapped_column(String(500), default="")
+    channel: Mapped[str] = mapped_column(String(100), default="default")
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    brief: Mapped[str] = mapped_column(Text, default="")
+    clip_count: Mapped[int] = mapped_column(Integer, default=6)
+    clip_seconds: Mapped[int] = mapped_column(Integer, default=8)
+    aspect_ratio: Mapped[str] = mapped_column(String(8), default="16:9")
+    storyboard: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    owner_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Claims (DESIGN §4): a worker holds a task while its lease is in the future.
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    # Earliest time a worker should look at the task again (backoff after a
+    # transient error, or while clips are rendering elsewhere).
+    not_before: Mapped[datetime | None] = mapped_column(nullable=True)
+    review_started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    review_completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    review_round: Mapped[int] = mapped_column(Integer, default=0)
+    rounds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    estimated_cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    # What the daemon last saw in Notion, so the poller reports each change once.
+    last_seen_status: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_seen_edit_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_seen_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Status to resume from after Failed -> Queued (the last good stage).
+    resume_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Keyframe(Base):
+    """Keyframe *k* of a task; clip *i* runs from keyframe *i* to keyframe *i+1*."""
+
+    __tablename__ = "keyframes"
+    __table_args__ = (UniqueConstraint("task_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    reviewer_note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    storage_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    public_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    file_upload_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Clip(Base):
+    __tablename__ = "clips"
+    __table_args__ = (
+        UniqueConstraint("task_id", "number"),
+        Index("ix_clips_status_next_poll", "status", "next_poll_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    motion: Mapped[str] = mapped_column(Text, default="")
+    narration: Mapped[str] = mapped_column(Text, default="")
+    seconds: Mapped[int] = mapped_column(Integer, default=8)
+    reviewer_note: Mapped[str] = mapped_column(Text, default="")
+    # Keyframe attempts this clip was made from: a newer keyframe makes it stale.
+    start_keyframe_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    end_keyframe_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    # Persisted before the first poll: the one thing that makes a paid call resumable.
+    operation_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    poll_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    rai_retries: Mapped[int] = mapped_column(Integer, default=0)
+    # planned, submitting, polling, complete, rai_filtered, timed_out, failed,
+    # approved, rejected, lost (crashed between submit and persisting the name)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    storage_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    public_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    url_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    file_upload_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    thumb_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    thumb_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    notion_row_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Event(Base):
+    """The audit trail: every transition (who, from, to, when, note) and notable act."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40), default="transition")
+    actor: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CostEntry(Base):
+    """Every paid call. Filtered results are recorded at $0."""
+
+    __tablename__ = "cost_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    clip_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # storyboard|keyframe|clip|narration
+    provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(100))
+    units: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    usd: Mapped[float] = mapped_column(Float)
+    operation_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class OutboxItem(Base):
+    """A Notion write, stored in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "dead", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    page_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    op: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReviewLine(Base):
+    """Hashes of Error Log lines already acted on, per task and review round."""
+
+    __tablename__ = "review_lines"
+    __table_args__ = (UniqueConstraint("task_id", "line_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    line_hash: Mapped[str] = mapped_column(String(64))
+    line: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncState(Base):
+    """Cursors of the Notion pollers (one row per data source)."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cursor: Mapped[datetime | None] = mapped_column(nullable=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,43 @@
+"""Settings of the orchestrator (env prefix REELGATE_).
+
+Built once in the CLI and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELGATE_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///reelgate-data/reelgate.db"
+    data_dir: Path = Path("reelgate-data")
+    channels_file: Path | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # None: JSON when stdout is not a TTY, console otherwise.
+    log_json: bool | None = None
+
+    worker_id: str = ""  # empty: hostname-pid
+    workers: int = Field(default=2, ge=1, le=64)
+    lease_seconds: float = Field(default=120.0, gt=0)
+    heartbeat_seconds: float = Field(default=30.0, gt=0)
+    notion_poll_seconds: float = Field(default=60.0, gt=0)
+    outbox_drain_seconds: float = Field(default=1.0, gt=0)
+    operation_poll_seconds: float = Field(default=5.0, gt=0)
+    # Cluster-wide cap on in-flight provider operations (counted in the database).
+    provider_concurrency: int = Field(default=4, ge=1)
+    # After a crash between "submitting" and saving the operation name we cannot
+    # know whether the provider billed us: "flag" stops and asks a human,
+    # "resubmit" accepts the risk of paying twice.
+    lost_submission_policy: Literal["flag", "resubmit"] = "flag"
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=9477, ge=0, le=65535)

@@ -1,0 +1,206 @@
+"""The status machine of DESIGN §2: one enum, one table of allowed moves.
+
+Internal values are snake_case; Notion shows the labels. Every edge is tagged with
+who may take it: `human` (seen in Notion) or `daemon` (taken by a worker). Some
+edges carry both: a channel may auto-approve a gate, which is the daemon taking a
+reviewer's edge on their behalf.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "STAGES",
+    "TRANSITIONS",
+    "Actor",
+    "Stage",
+    "Status",
+    "allowed_moves",
+    "is_allowed",
+    "notion_status_options",
+]
+
+Actor = Literal["human", "daemon"]
+HUMAN: frozenset[Actor] = frozenset({"human"})
+DAEMON: frozenset[Actor] = frozenset({"daemon"})
+BOTH: frozenset[Actor] = frozenset({"human", "daemon"})
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    QUEUED = "queued"
+    PLANNING = "planning"
+    STORYBOARD_READY = "storyboard_ready"
+    STORYBOARD_APPROVED = "storyboard_approved"
+    STORYBOARD_ERROR = "storyboard_error"
+    GENERATING_KEYFRAMES = "generating_keyframes"
+    KEYFRAMES_READY = "keyframes_ready"
+    KEYFRAMES_APPROVED = "keyframes_approved"
+    KEYFRAMES_ERROR = "keyframes_error"
+    GENERATING_VIDEO = "generating_video"
+    VIDEO_READY = "video_ready"
+    VIDEO_APPROVED = "video_approved"
+    VIDEO_ERROR = "video_error"
+    GENERATING_AUDIO = "generating_audio"
+    AUDIO_READY = "audio_ready"
+    AUDIO_APPROVED = "audio_approved"
+    AUDIO_ERROR = "audio_error"
+    ASSEMBLING = "assembling"
+    FINAL_READY = "final_ready"
+    DONE = "done"
+    FINAL_ERROR = "final_error"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @classmethod
+    def from_label(cls, label: str) -> Status:
+        """Notion label -> Status; case and spacing are forgiven, unknown raises KeyError."""
+        key = " ".join(label.split()).casefold()
+        return _BY_LABEL[key]
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Status.DONE, Status.CANCELLED)
+
+
+_LABELS: dict[Status, str] = {
+    s: ("Done" if s is Status.DONE else s.value.replace("_", " ").title()) for s in Status
+}
+_BY_LABEL: dict[str, Status] = {label.casefold(): s for s, label in _LABELS.items()}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of DESIGN §2's table: where the daemon works and where humans review."""
+
+    name: Literal["storyboard", "keyframes", "video", "audio", "final"]
+    working: Status
+    ready: Status
+    approved: Status
+    error: Status
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        "storyboard",
+        Status.PLANNING,
+        Status.STORYBOARD_READY,
+        Status.STORYBOARD_APPROVED,
+        Status.STORYBOARD_ERROR,
+    ),
+    Stage(
+        "keyframes",
+        Status.GENERATING_KEYFRAMES,
+        Status.KEYFRAMES_READY,
+        Status.KEYFRAMES_APPROVED,
+        Status.KEYFRAMES_ERROR,
+    ),
+    Stage(
+        "video",
+        Status.GENERATING_VIDEO,
+        Status.VIDEO_READY,
+        Status.VIDEO_APPROVED,
+        Status.VIDEO_ERROR,
+    ),
+    Stage(
+        "audio",
+        Status.GENERATING_AUDIO,
+        Status.AUDIO_READY,
+        Status.AUDIO_APPROVED,
+        Status.AUDIO_ERROR,
+    ),
+    Stage("final", Status.ASSEMBLING, Status.FINAL_READY, Status.DONE, Status.FINAL_ERROR),
+)
+
+
+def _build_table() -> dict[tuple[Status, Status], frozenset[Actor]]:
+    table: dict[tuple[Status, Status], frozenset[Actor]] = {
+        (Status.DRAFT, Status.QUEUED): HUMAN,
+        (Status.QUEUED, Status.PLANNING): DAEMON,
+        # Failed -> Queued retries from the last good stage; nothing paid is redone.
+        (Status.FAILED, Status.QUEUED): HUMAN,
+    }
+    for i, stage in enumerate(STAGES):
+        table[(stage.working, stage.ready)] = DAEMON
+        # Auto-approving channels let the daemon take the reviewer's edge.
+        table[(stage.ready, stage.approved)] = BOTH
+        table[(stage.ready, stage.error)] = HUMAN
+        # The daemon works on what the review named, or goes straight back to the
+        # gate (with a comment) when the review could not be read.
+        table[(stage.error, stage.working)] = DAEMON
+        table[(stage.error, stage.ready)] = DAEMON
+        if i + 1 < len(STAGES):
+            table[(stage.approved, STAGES[i + 1].working)] = DAEMON
+    # Iteration routing: a reviewer looking at clips may send the task back to an
+    # earlier stage (visual problem -> keyframes, narrative problem -> storyboard).
+    table[(Status.VIDEO_READY, Status.KEYFRAMES_ERROR)] = HUMAN
+    table[(Status.VIDEO_READY, Status.STORYBOARD_ERROR)] = HUMAN
+    table[(Status.KEYFRAMES_READY, Status.STORYBOARD_ERROR)] = HUMAN
+
+    failable = [Status.QUEUED, *(s.working for s in STAGES), *(s.error for s in STAGES)]
+    failable += [s.approved for s in STAGES if s.approved is not Status.DONE]
+    for status in failable:
+        table[(status, Status.FAILED)] = DAEMON
+    for status in Status:
+        if not status.terminal and status is not Status.CANCELLED:
+            table[(status, Status.CANCELLED)] = HUMAN
+    return table
+
+
+TRANSITIONS: Mapping[tuple[Status, Status], frozenset[Actor]] = _build_table()
+
+
+def is_allowed(current: Status, target: Status, actor: Actor) -> bool:
+    return actor in TRANSITIONS.get((current, target), frozenset())
+
+
+def allowed_moves(current: Status, actor: Actor | None = None) -> tuple[Status, ...]:
+    """Targets reachable from `current` (by `actor`, or by anyone), in enum order."""
+    return tuple(
+        target
+        for target in Status
+        if (current, target) in TRANSITIONS
+        and (actor is None or actor in TRANSITIONS[(current, target)])
+    )
+
+
+_GROUP_TODO = (Status.DRAFT, Status.QUEUED)
+_GROUP_COMPLETE = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+
+def _colour(status: Status) -> str:
+    if status in (Status.DRAFT, Status.CANCELLED):
+        return "gray"
+    if status is Status.QUEUED:
+        return "brown"
+    if status in (Status.FAILED,) or status.value.endswith("_error"):
+        return "red"
+    if status.value.endswith("_ready"):
+        return "yellow"
+    if status.value.endswith("_approved") or status is Status.DONE:
+        return "green"
+    return "blue"
+
+
+def notion_status_options(
+    order: Iterable[Status] = tuple(Status),
+) -> list[tuple[str, str, str]]:
+    """(label, colour, group) for every status, in pipeline order, for setup-notion."""
+    out: list[tuple[str, str, str]] = []
+    for status in order:
+        if status in _GROUP_TODO:
+            group = "To-do"
+        elif status in _GROUP_COMPLETE:
+            group = "Complete"
+        else:
+            group = "In progress"
+        out.append((status.label, _colour(status), group))
+    return out

@@ -1,0 +1,104 @@
+"""Claims and leases: each runnable task goes to exactly one worker."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from orchestrator.db import Task, session_factory, utcnow
+from orchestrator.state import Status, claim_next, heartbeat, release
+from tests.factories import make_task
+
+RUNNABLE = [Status.QUEUED.value]
+LEASE = timedelta(seconds=60)
+
+
+async def test_claim_takes_the_oldest_runnable_task(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await make_task(sessions, Status.VIDEO_READY)  # a gate: not runnable
+    first = await make_task(sessions, Status.QUEUED)
+    await make_task(sessions, Status.QUEUED)
+    claimed = await claim_next(sessions, "w1", RUNNABLE, lease=LEASE)
+    assert claimed is not None and claimed.id == first.id
+    assert claimed.lease_owner == "w1"
+
+
+async def test_held_lease_blocks_and_expired_lease_is_reclaimed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    task = await make_task(sessions, Status.QUEUED)
+    now = utcnow()
+    assert await claim_next(sessions, "w1", RUNNABLE, lease=LEASE, now=now) is not None
+    assert await claim_next(sessions, "w2", RUNNABLE, lease=LEASE, now=now) is None
+    later = now + LEASE + timedelta(seconds=1)
+    reclaimed = await claim_next(sessions, "w2", RUNNABLE, lease=LEASE, now=later)
+    assert reclaimed is not None and reclaimed.id == task.id
+    assert reclaimed.lease_owner == "w2"
+    # The first owner lost the lease: its heartbeat says so.
+    async with sessions() as session, session.begin():
+        assert not await heartbeat(session, task.id, "w1", lease=LEASE)
+        assert await heartbeat(session, task.id, "w2", lease=LEASE)
+
+
+async def test_release_with_not_before_defers_the_next_claim(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    task = await make_task(sessions, Status.QUEUED)
+    now = utcnow()
+    assert await claim_next(sessions, "w1", RUNNABLE, lease=LEASE, now=now)
+    async with sessions() as session, session.begin():
+        await release(session, task.id, "w1", not_before=now + timedelta(seconds=30))
+    assert await claim_next(sessions, "w1", RUNNABLE, lease=LEASE, now=now) is None
+    again = await claim_next(sessions, "w1", RUNNABLE, lease=LEASE, now=now + timedelta(seconds=31))
+    assert again is not None
+
+
+async def _claim_all(
+    sessions: async_sessionmaker[AsyncSession], claimers: int
+) -> dict[str, list[int]]:
+    claimed: dict[str, list[int]] = {f"w{i}": [] for i in range(claimers)}
+
+    async def worker(name: str) -> None:
+        while (task := await claim_next(sessions, name, RUNNABLE, lease=LEASE)) is not None:
+            claimed[name].append(task.id)
+
+    await asyncio.gather(*(worker(name) for name in claimed))
+    return claimed
+
+
+@pytest.mark.postgres
+async def test_four_claimers_two_hundred_tasks_each_claimed_once_on_postgres(
+    pg_engine: AsyncEngine,
+) -> None:
+    sessions = session_factory(pg_engine)
+    async with sessions() as session, session.begin():
+        session.add_all(
+            Task(notion_page_id=f"page-{i}", status=Status.QUEUED.value) for i in range(200)
+        )
+    claimed = await _claim_all(sessions, 4)
+    ids = [i for got in claimed.values() for i in got]
+    assert len(ids) == 200
+    assert len(set(ids)) == 200
+    # SKIP LOCKED spreads the work: every claimer got some.
+    assert all(claimed.values())
+    async with sessions() as session:
+        owners = (await session.execute(select(Task.lease_owner))).scalars().all()
+    assert None not in owners
+
+
+async def test_concurrent_claimers_never_share_a_task(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        session.add_all(
+            Task(notion_page_id=f"page-{i}", status=Status.QUEUED.value) for i in range(40)
+        )
+    claimed = await _claim_all(sessions, 4)
+    ids = [i for got in claimed.values() for i in got]
+    assert sorted(ids) == sorted(set(ids))
+    assert len(ids) == 40
