@@ -1,1 +1,48 @@
-"""notion_sync."""
+"""notion_sync: everything that speaks Notion (client, mapping, poller, writer, schema)."""
+
+from __future__ import annotations
+
+from notion_sync.client import ClientStats, NotionClient
+from notion_sync.errors import NotionError, NotionPermanentError, NotionTransientError
+from notion_sync.mapping import TaskPage, VideoRow, task_from_page, video_from_page
+from notion_sync.poller import PollResult, poll_tasks, poll_videos
+from notion_sync.schema import (
+    TASK_FIELDS,
+    VIDEO_FIELDS,
+    SchemaReport,
+    SetupResult,
+    StatusOption,
+    check_schema,
+    ensure_schema,
+    property_names,
+    setup_notion,
+)
+from notion_sync.settings import NotionSettings
+from notion_sync.writer import NotionWriter, OpResult
+
+__all__ = [
+    "TASK_FIELDS",
+    "VIDEO_FIELDS",
+    "ClientStats",
+    "NotionClient",
+    "NotionError",
+    "NotionPermanentError",
+    "NotionSettings",
+    "NotionTransientError",
+    "NotionWriter",
+    "OpResult",
+    "PollResult",
+    "SchemaReport",
+    "SetupResult",
+    "StatusOption",
+    "TaskPage",
+    "VideoRow",
+    "check_schema",
+    "ensure_schema",
+    "poll_tasks",
+    "poll_videos",
+    "property_names",
+    "setup_notion",
+    "task_from_page",
+    "video_from_page",
+]

@@ -9,7 +9,9 @@ __all__ = ["NotionSettings"]
 
 
 class NotionSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REELGATE_NOTION_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="REELGATE_NOTION_", env_file=".env", extra="ignore"
+    )
 
     # notion-client appends /v1 itself: give the origin only.
     base_url: str = "https://api.notion.com"
@@ -19,6 +21,13 @@ class NotionSettings(BaseSettings):
     requests_per_second: float = Field(default=2.5, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
+    # First back-off step when Notion gives no Retry-After (doubled per attempt, jittered).
+    retry_backoff_s: float = Field(default=1.0, ge=0)
+    # Upper bound on any single wait, including a server-sent Retry-After.
+    retry_max_wait_s: float = Field(default=60.0, ge=0)
+    # Titles setup-notion gives the two databases (and looks for on a second run).
+    tasks_database_title: str = "Reelgate Tasks"
+    videos_database_title: str = "Reelgate Videos"
     # JSON object mapping logical field names to this workspace's property names,
     # e.g. {"status": "Stage", "error_log": "Review Notes"}.
     property_names: dict[str, str] = Field(default_factory=dict)

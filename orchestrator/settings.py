@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # "resubmit" accepts the risk of paying twice.
     lost_submission_policy: Literal["flag", "resubmit"] = "flag"
     shutdown_grace_seconds: float = Field(default=30.0, gt=0)
+    # Clip operations: poll with jittered exponential backoff until a deadline.
+    clip_poll_initial_seconds: float = Field(default=10.0, gt=0)
+    clip_poll_max_seconds: float = Field(default=60.0, gt=0)
+    clip_deadline_seconds: float = Field(default=1800.0, gt=0)
+    # Finished-with-error operations are not billed; retry transient ones this often.
+    clip_failure_retries: int = Field(default=2, ge=0)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9477, ge=0, le=65535)

@@ -1,1 +1,45 @@
-"""storage."""
+"""storage: where media goes (R2, Notion file uploads, a local folder).
+
+Backends are imported from their modules (``storage.r2``, ``storage.local``,
+``storage.notion``, ``storage.file_server``) so that importing ``storage`` does not
+pull in boto3 or uvicorn; this package exports the shared contract and helpers.
+"""
+
+from __future__ import annotations
+
+from storage.base import ExpiringURLs, ObjectURL, Storage, StoredObject
+from storage.errors import StorageError, StoragePermanentError, StorageTransientError
+from storage.factory import build_storage
+from storage.keys import (
+    clip_key,
+    contact_sheet_key,
+    content_type_for,
+    final_key,
+    keyframe_key,
+    narration_key,
+    slugify,
+    thumb_key,
+    validate_key,
+)
+from storage.settings import StorageSettings
+
+__all__ = [
+    "ExpiringURLs",
+    "ObjectURL",
+    "Storage",
+    "StorageError",
+    "StoragePermanentError",
+    "StorageSettings",
+    "StorageTransientError",
+    "StoredObject",
+    "build_storage",
+    "clip_key",
+    "contact_sheet_key",
+    "content_type_for",
+    "final_key",
+    "keyframe_key",
+    "narration_key",
+    "slugify",
+    "thumb_key",
+    "validate_key",
+]

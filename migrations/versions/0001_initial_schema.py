@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 11:46:52.652599
+Create Date: 2026-11-21 11:51:41.595117
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "sync_state",
         sa.Column("key", sa.String(length=100), nullable=False),
@@ -42,6 +41,11 @@ def upgrade() -> None:
         sa.Column("aspect_ratio", sa.String(length=8), nullable=False),
         sa.Column("storyboard", sa.JSON(), nullable=True),
         sa.Column("owner_ids", sa.JSON(), nullable=False),
+        sa.Column("error_log", sa.Text(), nullable=False),
+        sa.Column("pending_targets", sa.JSON(), nullable=False),
+        sa.Column("final_round", sa.Integer(), nullable=False),
+        sa.Column("final_key", sa.String(length=500), nullable=True),
+        sa.Column("final_url", sa.Text(), nullable=True),
         sa.Column("lease_owner", sa.String(length=200), nullable=True),
         sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
@@ -100,6 +104,13 @@ def upgrade() -> None:
         sa.Column("cost_usd", sa.Float(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("notion_row_id", sa.String(length=64), nullable=True),
+        sa.Column("notion_verdict", sa.String(length=40), nullable=True),
+        sa.Column("narration_status", sa.String(length=20), nullable=False),
+        sa.Column("narration_attempt", sa.Integer(), nullable=False),
+        sa.Column("narration_note", sa.Text(), nullable=False),
+        sa.Column("narration_key", sa.String(length=500), nullable=True),
+        sa.Column("narration_url", sa.Text(), nullable=True),
+        sa.Column("narration_seconds", sa.Float(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["task_id"], ["tasks.id"], name=op.f("fk_clips_task_id_tasks"), ondelete="CASCADE"
@@ -220,7 +231,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("review_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_lines_task_id"))
 

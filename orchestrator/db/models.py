@@ -66,6 +66,14 @@ class Task(Base):
     aspect_ratio: Mapped[str] = mapped_column(String(8), default="16:9")
     storyboard: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     owner_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Snapshot of the page's Error Log, kept by the poller: workers never call Notion.
+    error_log: Mapped[str] = mapped_column(Text, default="")
+    # What a review asked for and the worker has not done yet, e.g.
+    # {"storyboard": {"3": "darker mood"}}: survives a crash between the two.
+    pending_targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    final_round: Mapped[int] = mapped_column(Integer, default=0)
+    final_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    final_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Claims (DESIGN §4): a worker holds a task while its lease is in the future.
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
@@ -152,6 +160,15 @@ class Clip(Base):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     notion_row_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A reviewer set this row to Regenerate in the Videos table (with reviewer_note).
+    notion_verdict: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Narration is made per clip so an Audio Error can redo only the named lines.
+    narration_status: Mapped[str] = mapped_column(String(20), default="planned")
+    narration_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    narration_note: Mapped[str] = mapped_column(Text, default="")
+    narration_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    narration_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    narration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -113,7 +113,12 @@ class StoryboardProvider(Protocol):
     name: str
 
     async def plan_storyboard(
-        self, brief: str, n_shots: int, seconds: int, aspect: Aspect, notes: dict[int, str] | None = None
+        self,
+        brief: str,
+        n_shots: int,
+        seconds: int,
+        aspect: Aspect,
+        notes: dict[int, str] | None = None,
     ) -> Storyboard: ...
 
 

@@ -129,6 +129,9 @@ def _build_table() -> dict[tuple[Status, Status], frozenset[Actor]]:
         (Status.FAILED, Status.QUEUED): HUMAN,
     }
     for i, stage in enumerate(STAGES):
+        # Queued -> a later working status resumes a failed task at its last good
+        # stage (DESIGN §2: nothing already paid for is regenerated).
+        table[(Status.QUEUED, stage.working)] = DAEMON
         table[(stage.working, stage.ready)] = DAEMON
         # Auto-approving channels let the daemon take the reviewer's edge.
         table[(stage.ready, stage.approved)] = BOTH
@@ -190,12 +193,16 @@ def _colour(status: Status) -> str:
     return "blue"
 
 
+StatusGroup = Literal["To-do", "In progress", "Complete"]
+
+
 def notion_status_options(
     order: Iterable[Status] = tuple(Status),
-) -> list[tuple[str, str, str]]:
+) -> list[tuple[str, str, StatusGroup]]:
     """(label, colour, group) for every status, in pipeline order, for setup-notion."""
-    out: list[tuple[str, str, str]] = []
+    out: list[tuple[str, str, StatusGroup]] = []
     for status in order:
+        group: StatusGroup
         if status in _GROUP_TODO:
             group = "To-do"
         elif status in _GROUP_COMPLETE:

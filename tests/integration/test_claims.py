@@ -24,7 +24,8 @@ async def test_claim_takes_the_oldest_runnable_task(
     first = await make_task(sessions, Status.QUEUED)
     await make_task(sessions, Status.QUEUED)
     claimed = await claim_next(sessions, "w1", RUNNABLE, lease=LEASE)
-    assert claimed is not None and claimed.id == first.id
+    assert claimed is not None
+    assert claimed.id == first.id
     assert claimed.lease_owner == "w1"
 
 
@@ -37,7 +38,8 @@ async def test_held_lease_blocks_and_expired_lease_is_reclaimed(
     assert await claim_next(sessions, "w2", RUNNABLE, lease=LEASE, now=now) is None
     later = now + LEASE + timedelta(seconds=1)
     reclaimed = await claim_next(sessions, "w2", RUNNABLE, lease=LEASE, now=later)
-    assert reclaimed is not None and reclaimed.id == task.id
+    assert reclaimed is not None
+    assert reclaimed.id == task.id
     assert reclaimed.lease_owner == "w2"
     # The first owner lost the lease: its heartbeat says so.
     async with sessions() as session, session.begin():

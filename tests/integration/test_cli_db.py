@@ -47,7 +47,8 @@ def test_status_lists_tasks_with_clip_progress(sqlite_url: str) -> None:
     assert (rows[0]["clips_done"], rows[0]["clips_total"]) == (2, 3)
     assert rows[0]["cost_usd"] == 9.6
     table = runner.invoke(app, ["status"], env=env)
-    assert "Lighthouse" in table.stdout and "2/3" in table.stdout
+    assert "Lighthouse" in table.stdout
+    assert "2/3" in table.stdout
 
 
 def test_unreachable_database_is_a_clear_error_without_the_password() -> None:

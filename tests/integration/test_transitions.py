@@ -38,7 +38,8 @@ async def test_every_allowed_edge_succeeds_and_is_audited(
                 await transition(session, row, target, actor, note="walk")  # type: ignore[arg-type]
             async with sessions() as session:
                 row = await session.get(Task, task.id)
-                assert row is not None and row.status == target.value
+                assert row is not None
+                assert row.status == target.value
                 event = (
                     await session.execute(select(Event).where(Event.task_id == task.id))
                 ).scalar_one()
@@ -64,7 +65,8 @@ async def test_every_pair_not_in_the_table_is_refused_naming_the_allowed_moves(
                 with pytest.raises(IllegalTransition) as info:
                     await transition(session, task, target, actor)  # type: ignore[arg-type]
             message = str(info.value)
-            assert current.label in message and target.label in message
+            assert current.label in message
+            assert target.label in message
             for move in allowed_moves(current, actor):  # type: ignore[arg-type]
                 assert move.label in message
             assert task.status == current.value

@@ -1,0 +1,157 @@
+"""Run the local Notion API: in-process for tests, or blocking from the CLI."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import structlog
+import uvicorn
+
+from .admin import Admin
+from .faults import Knobs, RequestLog
+from .persistence import JsonPersistence
+from .routes import build_app
+from .state import LocalNotionState
+
+__all__ = ["LocalNotionServer", "root_page_id", "serve"]
+
+log = structlog.get_logger(__name__)
+
+
+class LocalNotionServer:
+    """A real HTTP server on loopback, running uvicorn in a background thread.
+
+    with LocalNotionServer() as server:
+        client = AsyncClient(auth="t", base_url=server.base_url)
+    """
+
+    def __init__(
+        self,
+        state: LocalNotionState | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        state_file: Path | None = None,
+        knobs: Knobs | None = None,
+    ) -> None:
+        self.state = state or LocalNotionState()
+        self.knobs = knobs or Knobs()
+        self.request_log = RequestLog()
+        self.admin = Admin(self.state)
+        self.host = host
+        self.port = port
+        self.token = token
+        self.persistence = JsonPersistence(self.state, state_file) if state_file else None
+        if self.persistence is not None:
+            self.persistence.load()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def root_page_id(self) -> str:
+        return self.state.root_page_id
+
+    def _config(self) -> uvicorn.Config:
+        app = build_app(self.state, self.knobs, self.request_log, self.token)
+        return uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            log_level="warning",
+            lifespan="off",
+            ws="none",
+            timeout_graceful_shutdown=1,
+        )
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self.state.public_base_url = self.base_url
+        return sock
+
+    def start(self) -> LocalNotionServer:
+        if self._thread is not None:
+            return self
+        self._socket = self._bind()
+        self._server = uvicorn.Server(self._config())
+        if self.persistence is not None:
+            self.persistence.start()
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name="local-notion",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("local Notion server failed to start")
+            time.sleep(0.005)
+        log.info("local_notion_started", base_url=self.base_url, root_page_id=self.root_page_id)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        if self.persistence is not None:
+            self.persistence.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> LocalNotionServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def root_page_id(state_file: Path | None = None) -> str:
+    """The workspace root page id a server with this state file would print."""
+    state = LocalNotionState()
+    if state_file is not None:
+        JsonPersistence(state, state_file).load()
+    return state.root_page_id
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    state_file: Path | None = None,
+    token: str | None = None,
+) -> None:
+    """Serve until interrupted (Ctrl-C / SIGTERM). Prints the root page id first."""
+    server = LocalNotionServer(host=host, port=port, token=token, state_file=state_file)
+    sock = server._bind()
+    if server.persistence is not None:
+        server.persistence.start()
+    print(f"local Notion API on {server.base_url}", flush=True)
+    print(f"root page id: {server.root_page_id}", flush=True)
+    if token is not None:
+        print("requests must carry: Authorization: Bearer <the token you chose>", flush=True)
+    try:
+        uvicorn.Server(server._config()).run(sockets=[sock])
+    finally:
+        sock.close()
+        if server.persistence is not None:
+            server.persistence.close()

@@ -1,0 +1,106 @@
+"""Notion commands: setup-notion, check-notion, local-notion."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from notion_sync.schema import StatusOption
+from orchestrator.cli.app import app
+
+__all__: list[str] = []
+
+
+def _status_options() -> list[StatusOption]:
+    """The orchestrator's status list as setup-notion's StatusOptions."""
+    from orchestrator.state.status import notion_status_options
+
+    return [
+        StatusOption(name=label, color=color, group=group)
+        for label, color, group in notion_status_options()
+    ]
+
+
+@app.command("setup-notion")
+def setup_notion_cmd(
+    parent_page: Annotated[
+        str, typer.Option("--parent-page", help="Id of the Notion page to create the databases in.")
+    ],
+) -> None:
+    """Create the Tasks and Videos databases (idempotent) and print their .env lines."""
+    from notion_sync.client import NotionClient
+    from notion_sync.errors import NotionError
+    from notion_sync.schema import setup_notion
+    from notion_sync.settings import NotionSettings
+
+    settings = NotionSettings()
+    options = _status_options()
+
+    async def run() -> None:
+        async with NotionClient(settings) as client:
+            result = await setup_notion(client, parent_page, options, settings=settings)
+        if result.created:
+            typer.echo(f"Created: {', '.join(result.created)}", err=True)
+        else:
+            typer.echo("Both databases already exist; nothing created.", err=True)
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        typer.echo("# Add these lines to your .env:", err=True)
+        for line in result.env_lines():
+            typer.echo(line)
+
+    try:
+        asyncio.run(run())
+    except NotionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
+@app.command("check-notion")
+def check_notion_cmd() -> None:
+    """Check that both Notion data sources have every property reelgate needs."""
+    from notion_sync.client import NotionClient
+    from notion_sync.errors import NotionError
+    from notion_sync.schema import check_schema
+    from notion_sync.settings import NotionSettings
+    from orchestrator.state.status import notion_status_options
+
+    settings = NotionSettings()
+    labels = [label for label, _, _ in notion_status_options()]
+
+    async def run() -> list[str]:
+        async with NotionClient(settings) as client:
+            report = await check_schema(client, settings, status_labels=labels)
+        return report.problems
+
+    try:
+        problems = asyncio.run(run())
+    except NotionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    if problems:
+        typer.echo(f"Notion schema check failed ({len(problems)} problems):")
+        for problem in problems:
+            typer.echo(f"- {problem}")
+        raise typer.Exit(code=1)
+    typer.echo("Notion schema OK: Tasks and Videos have every property reelgate needs.")
+
+
+@app.command("local-notion")
+def local_notion_cmd(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    state: Annotated[
+        Path | None, typer.Option(help="JSON file to load and save the workspace in.")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(help="Bearer token the server accepts (default: any).")
+    ] = None,
+) -> None:
+    """Run the local Notion-compatible API server (blocks until Ctrl-C)."""
+    from notion_sync.local_api import serve
+
+    serve(host=host, port=port, state_file=state, token=token)

@@ -1,0 +1,82 @@
+"""`reelgate run`: the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import typer
+
+from orchestrator.cli.app import app, config_from, fail
+from orchestrator.config import AppConfig
+from orchestrator.errors import ReelgateError
+from orchestrator.logging import configure_logging
+
+__all__: list[str] = []
+
+
+async def _serve(config: AppConfig, *, until_idle: bool, workers: int | None) -> None:
+    from orchestrator.daemon.daemon import Daemon
+    from orchestrator.daemon.health import HealthServer, build_health_app, database_readiness
+    from orchestrator.daemon.runtime import build_runtime, prepare
+    from orchestrator.daemon.webhook import NotionWebhookReceiver
+
+    runtime = await build_runtime(config)
+    try:
+        await prepare(runtime)
+        daemon = Daemon(runtime)
+        webhook_settings = config.webhook
+        routes = []
+        if webhook_settings.enabled:
+            # A webhook only hurries the next poll; polling stays the reconciliation
+            # path, and poll_notion does nothing on a replica that is not the leader.
+            async def on_page_event(page_id: str) -> None:
+                await daemon.poll_notion()
+
+            receiver = NotionWebhookReceiver(
+                webhook_settings.verification_token,
+                on_page_event,
+                token_file=webhook_settings.token_file,
+            )
+            routes = receiver.routes(webhook_settings.path)
+        health = HealthServer(
+            build_health_app(
+                runtime.metrics, database_readiness(runtime.engine), extra_routes=routes
+            ),
+            host=config.settings.http_host,
+            port=config.settings.http_port,
+        )
+        await health.start()
+        loop = asyncio.get_running_loop()
+
+        def shut_down() -> None:
+            health.mark_draining()
+            daemon.stop()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, shut_down)
+        try:
+            await daemon.run(until_idle=until_idle, workers=workers)
+        finally:
+            await health.stop()
+    finally:
+        await runtime.close()
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    until_idle: bool = typer.Option(
+        False, "--until-idle", help="Exit once nothing is runnable, in flight or unsent."
+    ),
+    workers: int | None = typer.Option(None, help="Worker loops (default REELGATE_WORKERS)."),
+) -> None:
+    """Run the daemon: Notion poller, outbox drainer, workers, operation poller."""
+    config = config_from(ctx)
+    configure_logging(
+        level=config.settings.log_level, json=config.settings.log_json, secrets=config.secrets()
+    )
+    try:
+        asyncio.run(_serve(config, until_idle=until_idle, workers=workers))
+    except ReelgateError as exc:
+        raise fail(str(exc)) from None

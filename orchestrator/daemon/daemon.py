@@ -1,0 +1,187 @@
+"""`reelgate run`: one process composing DESIGN §4.
+
+- the Notion poller, an APScheduler interval job (leader only);
+- the outbox drainer (leader only: the Notion rate limit then holds cluster-wide);
+- the operation poller (every replica: it only needs operation names in the DB);
+- N worker loops claiming tasks with leases (every replica);
+- /healthz, /readyz, /metrics.
+
+SIGTERM: stop claiming, let running steps reach their end (a safe point: every
+paid operation is already recorded), exit within the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select
+
+from orchestrator.daemon.drainer import OutboxDrainer, pending_count
+from orchestrator.daemon.leader import LeaderElector
+from orchestrator.daemon.notion_poll import NotionPoller
+from orchestrator.daemon.runtime import Runtime
+from orchestrator.daemon.worker import Worker
+from orchestrator.db.models import Clip, Task
+from orchestrator.errors import ReelgateError
+from orchestrator.pipeline.operations import poll_due_operations
+from orchestrator.pipeline.steps import RUNNABLE
+from orchestrator.pipeline.video import IN_FLIGHT
+
+__all__ = ["Daemon"]
+
+log = structlog.get_logger(__name__)
+
+
+class Daemon:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        leader: LeaderElector | None = None,
+        idle_sleep: float = 0.5,
+    ) -> None:
+        self.runtime = runtime
+        self.ctx = runtime.ctx
+        self.leader = leader or LeaderElector(runtime.engine, metrics=runtime.metrics)
+        self.poller = NotionPoller(self.ctx, runtime.notion)
+        self.drainer = OutboxDrainer(self.ctx.sessions, runtime.writer, runtime.metrics)
+        self._idle_sleep = idle_sleep
+        self.stopping = asyncio.Event()
+        self._poll_started = 0.0
+        self._last_busy = time.monotonic()
+        self.polls = 0
+
+    # -- jobs -------------------------------------------------------------------------
+    async def poll_notion(self) -> None:
+        if not await self.leader.acquire():
+            return
+        started = time.monotonic()
+        try:
+            await self.poller.poll_once()
+            self.polls += 1
+            self._poll_started = started
+        except ReelgateError as exc:
+            log.warning("poll_notion_failed", error=str(exc), transient=exc.transient)
+        self._publish_notion_stats()
+
+    def _publish_notion_stats(self) -> None:
+        stats = self.runtime.notion.stats
+        metrics = self.runtime.metrics
+        # Counters only go up: add what the client counted since the last look.
+        for counter, seen, attr in (
+            (metrics.notion_requests.labels(outcome="sent"), "_seen_requests", "requests"),
+            (metrics.notion_rate_limited, "_seen_429", "rate_limited"),
+        ):
+            now = getattr(stats, attr)
+            delta = now - getattr(self, seen, 0)
+            if delta > 0:
+                counter.inc(delta)
+            setattr(self, seen, now)
+
+    async def _loop(self, name: str, body: Callable[[], Awaitable[bool]], every: float) -> None:
+        while not self.stopping.is_set():
+            try:
+                busy = await body()
+            except Exception:  # a loop must survive one bad iteration
+                log.exception("crash_loop", loop=name)
+                busy = False
+            if busy:
+                self._last_busy = time.monotonic()
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), every)
+
+    async def _drain(self) -> bool:
+        if not self.leader.is_leader:
+            return False
+        sent = await self.drainer.drain_once()
+        self._publish_notion_stats()
+        return sent > 0
+
+    async def _operations(self) -> bool:
+        return await poll_due_operations(self.ctx) > 0
+
+    # -- idleness -----------------------------------------------------------------------
+    async def is_idle(self) -> bool:
+        """Nothing runnable, nothing in flight, nothing to send, and Notion read since."""
+        async with self.ctx.sessions() as session:
+            runnable = (
+                await session.execute(
+                    select(func.count(Task.id)).where(Task.status.in_([s.value for s in RUNNABLE]))
+                )
+            ).scalar_one()
+            in_flight = (
+                await session.execute(select(func.count(Clip.id)).where(Clip.status.in_(IN_FLIGHT)))
+            ).scalar_one()
+            outbox = await pending_count(session)
+        if runnable or in_flight or outbox:
+            self._last_busy = time.monotonic()
+            return False
+        # A human may have acted since our last write: one full poll after the last
+        # activity must find nothing new.
+        return self._poll_started > self._last_busy
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def run(self, *, until_idle: bool = False, workers: int | None = None) -> None:
+        settings = self.ctx.settings
+        count = workers or settings.workers
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.poll_notion,
+            "interval",
+            seconds=settings.notion_poll_seconds,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            id="notion_poll",
+        )
+        scheduler.start()
+        loops = [
+            asyncio.create_task(self._loop("drain", self._drain, settings.outbox_drain_seconds)),
+            asyncio.create_task(
+                self._loop("operations", self._operations, settings.operation_poll_seconds)
+            ),
+        ]
+        worker_tasks = [
+            asyncio.create_task(
+                self._loop(
+                    f"worker-{i}",
+                    Worker(self.ctx, f"{self.runtime.config.worker_id}-{i}").run_once,
+                    self._idle_sleep,
+                )
+            )
+            for i in range(count)
+        ]
+        log.info("start_daemon", workers=count, until_idle=until_idle)
+        try:
+            if until_idle:
+                while not self.stopping.is_set():
+                    if await self.is_idle():
+                        log.info("reach_idle")
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stopping.wait(), self._idle_sleep)
+            else:
+                await self.stopping.wait()
+        finally:
+            self.stopping.set()
+            scheduler.shutdown(wait=False)
+            _, pending = await asyncio.wait(
+                [*worker_tasks, *loops], timeout=settings.shutdown_grace_seconds
+            )
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self.leader.release()
+            log.info("stop_daemon", unfinished=len(pending))
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,225 @@
+"""The outbox drainer: sends queued Notion writes in order, at Notion's pace.
+
+Runs only on the leader, so the client's 2.5 req/s limiter holds cluster-wide.
+Within a batch, property updates of the same page (and of the same Videos row)
+are merged: they are idempotent sets and Notion only needs the last value.
+A transient failure stops that page's later writes until the retry, so a page
+never sees its writes out of order; a permanent failure is dead-lettered with
+the reason, and the drain goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notion_sync.errors import NotionError
+from notion_sync.ops import NotionOp, SetTaskStatus, UpdateTask, UpsertVideoRow, op_adapter
+from notion_sync.writer import NotionWriter, OpResult
+from orchestrator.db.models import Clip, OutboxItem, Task
+from orchestrator.db.types import utcnow
+from orchestrator.metrics import Metrics
+
+__all__ = ["OutboxDrainer", "pending_count"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _Group:
+    op: NotionOp
+    item_ids: list[int] = field(default_factory=list)
+    task_id: int | None = None
+
+
+def _merge_key(op: NotionOp) -> tuple[Any, ...] | None:
+    if isinstance(op, UpdateTask):
+        return ("task", op.page_id)
+    if isinstance(op, UpsertVideoRow):
+        return ("row", op.task_page_id, op.clip_number)
+    return None
+
+
+def _merge(into: NotionOp, op: NotionOp) -> NotionOp:
+    if isinstance(into, UpdateTask) and isinstance(op, UpdateTask):
+        return UpdateTask(page_id=into.page_id, fields={**into.fields, **op.fields})
+    assert isinstance(into, UpsertVideoRow)
+    assert isinstance(op, UpsertVideoRow)
+    return into.model_copy(
+        update={
+            "fields": {**into.fields, **op.fields},
+            "row_page_id": into.row_page_id or op.row_page_id,
+        }
+    )
+
+
+def _page_of(op: NotionOp) -> str:
+    return op.task_page_id if isinstance(op, UpsertVideoRow) else op.page_id
+
+
+async def pending_count(session: AsyncSession) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count(OutboxItem.id)).where(
+                    OutboxItem.sent_at.is_(None), OutboxItem.dead.is_(False)
+                )
+            )
+        ).scalar_one()
+    )
+
+
+class OutboxDrainer:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writer: NotionWriter,
+        metrics: Metrics,
+        *,
+        batch: int = 100,
+        max_attempts: int = 8,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._writer = writer
+        self._metrics = metrics
+        self._batch = batch
+        self._max_attempts = max_attempts
+        self._clock = clock
+
+    async def drain_once(self) -> int:
+        """Send one batch of due writes; return how many outbox rows were settled."""
+        now = self._clock()
+        async with self._sessions() as session:
+            items = (
+                (
+                    await session.execute(
+                        select(OutboxItem)
+                        .where(
+                            OutboxItem.sent_at.is_(None),
+                            OutboxItem.dead.is_(False),
+                        )
+                        .order_by(OutboxItem.id)
+                        .limit(self._batch)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        groups: list[_Group] = []
+        by_key: dict[tuple[Any, ...], _Group] = {}
+        waiting_pages: set[str] = set()
+        for item in items:
+            op = op_adapter.validate_python(item.op)
+            page = _page_of(op)
+            if item.next_attempt_at is not None and item.next_attempt_at > now:
+                waiting_pages.add(page)  # keep this page's order: wait for the retry
+                continue
+            if page in waiting_pages:
+                continue
+            key = _merge_key(op)
+            if key is not None and key in by_key:
+                group = by_key[key]
+                group.op = _merge(group.op, op)
+                group.item_ids.append(item.id)
+                continue
+            group = _Group(op=op, item_ids=[item.id], task_id=item.task_id)
+            groups.append(group)
+            if key is not None:
+                by_key[key] = group
+        settled = 0
+        blocked: set[str] = set()
+        for group in groups:
+            page = _page_of(group.op)
+            if page in blocked:
+                continue
+            if await self._send(group):
+                settled += len(group.item_ids)
+            else:
+                blocked.add(page)
+        async with self._sessions() as session:
+            self._metrics.outbox_pending.set(await pending_count(session))
+        return settled
+
+    async def _send(self, group: _Group) -> bool:
+        op = group.op
+        if isinstance(op, UpsertVideoRow) and op.row_page_id is None:
+            op = await self._with_row_id(op)
+        bound = log.bind(op=op.kind, page=_page_of(op), task=group.task_id)
+        try:
+            result = await self._writer.execute(op)
+        except NotionError as exc:
+            await self._failed(group, exc)
+            if exc.transient:
+                bound.warning("send_notion_op_later", error=str(exc))
+                return False
+            bound.error("dead_letter_notion_op", error=str(exc))
+            return True
+        await self._sent(group, op, result)
+        bound.debug("send_notion_op", requests=result.requests)
+        return True
+
+    async def _with_row_id(self, op: UpsertVideoRow) -> UpsertVideoRow:
+        async with self._sessions() as session:
+            row_id = (
+                await session.execute(
+                    select(Clip.notion_row_id)
+                    .join(Task, Task.id == Clip.task_id)
+                    .where(Task.notion_page_id == op.task_page_id, Clip.number == op.clip_number)
+                )
+            ).scalar_one_or_none()
+        return op.model_copy(update={"row_page_id": row_id}) if row_id else op
+
+    async def _sent(self, group: _Group, op: NotionOp, result: OpResult) -> None:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(group.item_ids))
+                .values(sent_at=now, attempts=OutboxItem.attempts + 1, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+            if isinstance(op, SetTaskStatus):
+                # What Notion now shows: the poller must not mistake it for a human move.
+                await session.execute(
+                    update(Task)
+                    .where(Task.notion_page_id == op.page_id)
+                    .values(last_seen_status=op.status_label)
+                    .execution_options(synchronize_session=False)
+                )
+            row_id = result.created_row_id or result.row_id
+            if isinstance(op, UpsertVideoRow) and row_id:
+                task_id = (
+                    await session.execute(
+                        select(Task.id).where(Task.notion_page_id == op.task_page_id)
+                    )
+                ).scalar_one_or_none()
+                await session.execute(
+                    update(Clip)
+                    .where(Clip.task_id == task_id, Clip.number == op.clip_number)
+                    .values(notion_row_id=row_id)
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def _failed(self, group: _Group, exc: NotionError) -> None:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            items = (
+                (await session.execute(select(OutboxItem).where(OutboxItem.id.in_(group.item_ids))))
+                .scalars()
+                .all()
+            )
+            for item in items:
+                item.attempts += 1
+                item.last_error = str(exc)[:2000]
+                retry_after = getattr(exc, "retry_after", None) or 0.0
+                delay = max(retry_after, min(300.0, 2.0**item.attempts))
+                item.next_attempt_at = now + timedelta(seconds=delay)
+                if not exc.transient or item.attempts >= self._max_attempts:
+                    item.dead = True

@@ -1,0 +1,170 @@
+"""Build everything the daemon runs on from the settings, and take it down again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from notion_sync.client import NotionClient
+from notion_sync.writer import NotionWriter
+from orchestrator.channels import ChannelConfig, Channels, load_channels
+from orchestrator.config import AppConfig
+from orchestrator.db.engine import create_engine, session_factory
+from orchestrator.metrics import Metrics
+from orchestrator.pipeline.context import PipelineContext, ProviderSet
+from orchestrator.providers.local import LocalProvider
+from storage.base import Storage
+from storage.factory import build_storage
+
+__all__ = ["Runtime", "build_runtime", "prepare"]
+
+log = structlog.get_logger(__name__)
+
+LOCAL_MODELS = {
+    "storyboard": "local-storyboard",
+    "image": "local-keyframe",
+    "video": "local-clip",
+    "tts": "local-narration",
+}
+
+
+@dataclass
+class Runtime:
+    config: AppConfig
+    engine: AsyncEngine
+    ctx: PipelineContext
+    notion: NotionClient
+    writer: NotionWriter
+    metrics: Metrics
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for closer in reversed(self.closers):
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result
+        await self.notion.close()
+        await self.engine.dispose()
+
+
+class _Providers:
+    """One provider instance per (kind, models), shared by every channel that uses it."""
+
+    def __init__(self, config: AppConfig, local: LocalProvider | None = None) -> None:
+        self._config = config
+        self._local = local
+        self._cache: dict[tuple[Any, ...], ProviderSet] = {}
+
+    def __call__(self, channel: ChannelConfig) -> ProviderSet:
+        models = channel.models.model_dump(exclude_none=True) if channel.models else {}
+        retries = channel.rai_rephrase_retries
+        key = (channel.provider, tuple(sorted(models.items())), retries)
+        if key not in self._cache:
+            self._cache[key] = self._build(channel.provider, models, retries)
+        return self._cache[key]
+
+    def _build(self, kind: str, models: dict[str, str], retries: int | None) -> ProviderSet:
+        if kind == "local":
+            if self._local is None:
+                self._local = LocalProvider(self._config.local)
+            local = self._local
+            return ProviderSet(
+                "local",
+                local,
+                local,
+                local,
+                local,
+                dict(LOCAL_MODELS),
+                rai_rephrase_retries=1 if retries is None else retries,
+            )
+        from orchestrator.providers.google import GoogleProvider
+
+        overrides = {
+            f"{name}_model": value
+            for name, value in models.items()
+            if name in ("storyboard", "image", "video", "tts")
+        }
+        settings = self._config.google.model_copy(update=overrides)
+        google = GoogleProvider(settings)
+        return ProviderSet(
+            "google",
+            google,
+            google,
+            google,
+            google,
+            {
+                "storyboard": settings.storyboard_model,
+                "image": settings.image_model,
+                "video": settings.video_model,
+                "tts": settings.tts_model,
+            },
+            rai_rephrase_retries=settings.rai_rephrase_retries if retries is None else retries,
+        )
+
+
+class _Storages:
+    def __init__(self, config: AppConfig, notion: NotionClient) -> None:
+        self._config = config
+        self._notion = notion
+        self._cache: dict[str, Storage] = {}
+
+    def __call__(self, channel: ChannelConfig) -> Storage:
+        backend = channel.storage or self._config.storage.backend
+        if backend not in self._cache:
+            settings = self._config.storage.model_copy(update={"backend": backend})
+            self._cache[backend] = build_storage(settings, notion_client=self._notion)
+        return self._cache[backend]
+
+
+async def build_runtime(
+    config: AppConfig,
+    *,
+    channels: Channels | None = None,
+    metrics: Metrics | None = None,
+    local_provider: LocalProvider | None = None,
+    work_dir: Path | None = None,
+) -> Runtime:
+    settings = config.settings
+    engine = create_engine(settings.database_url)
+    metrics = metrics or Metrics()
+    notion = NotionClient(config.notion)
+    channels = channels or load_channels(settings.channels_file)
+    ctx = PipelineContext(
+        sessions=session_factory(engine),
+        settings=settings,
+        channels=channels,
+        providers_for=_Providers(config, local_provider),
+        storage_for=_Storages(config, notion),
+        metrics=metrics,
+        work_dir=work_dir or settings.data_dir / "work",
+    )
+    runtime = Runtime(config, engine, ctx, notion, NotionWriter(notion, config.notion), metrics)
+    return runtime
+
+
+async def prepare(runtime: Runtime, *, check_schema: bool = True) -> None:
+    """Start-up checks and services: Notion schema, our bot identity, the file server."""
+    from notion_sync.schema import ensure_schema
+    from orchestrator.state.status import Status
+    from storage.file_server import FileServer
+    from storage.local import LocalStorage
+
+    if check_schema:
+        await ensure_schema(
+            runtime.notion, runtime.config.notion, status_labels=[s.label for s in Status]
+        )
+    me = await runtime.notion.request("GET", "/v1/users/me")
+    runtime.ctx.bot_user_id = str(me.get("id") or "") or None
+    storage = runtime.ctx.storage_for(runtime.ctx.channels.get(None))
+    if isinstance(storage, LocalStorage) and not storage.base_url:
+        # Notion (and reviewers' browsers) fetch media over HTTP: serve the folder.
+        storage.root.mkdir(parents=True, exist_ok=True)
+        server = FileServer(storage.root, host=runtime.config.settings.http_host)
+        storage.base_url = server.start()
+        runtime.closers.append(server.stop)
+        log.info("serve_local_media", url=storage.base_url)

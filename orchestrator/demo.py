@@ -1,0 +1,319 @@
+"""`reelgate demo`: the whole product on one machine, with a scripted reviewer.
+
+Starts the local Notion API with a sample workspace (Tasks + Videos + one task),
+local providers, local storage served over HTTP and SQLite; runs the daemon; and
+plays the reviewer through the Notion API exactly as a person would: approve the
+storyboard and keyframes, reject clips 2 and 3 as too dark, approve the
+regenerated round, approve audio and final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+from notion_client import AsyncClient
+from sqlalchemy import select
+
+from notion_sync.client import NotionClient
+from notion_sync.local_api.server import LocalNotionServer
+from notion_sync.schema import StatusOption, setup_notion
+from notion_sync.settings import NotionSettings
+from orchestrator.channels import load_channels
+from orchestrator.config import AppConfig
+from orchestrator.daemon.daemon import Daemon
+from orchestrator.daemon.runtime import build_runtime, prepare
+from orchestrator.db.engine import create_engine
+from orchestrator.db.migrate import upgrade
+from orchestrator.db.models import Clip, Event, Task
+from orchestrator.providers.local_settings import LocalProviderSettings
+from orchestrator.settings import Settings
+from orchestrator.state.status import Status, notion_status_options
+from storage.settings import StorageSettings
+
+__all__ = ["DemoSummary", "ReviewScript", "Reviewer", "demo_config", "run_demo"]
+
+log = structlog.get_logger(__name__)
+
+DEMO_BRIEF = (
+    "A lighthouse keeper's last night before the light is automated. "
+    "Waves climb the rocks at dusk. He climbs the spiral stairs one more time. "
+    "The lamp turns and sweeps the dark sea. At dawn he walks down the path and does not look back."
+)
+REJECTION = "Regenerate: clips 2, 3 - too dark"
+ADMIN_TOKEN = "demo-integration-token"
+REVIEWER_TOKEN = "demo-reviewer-token"
+
+
+@dataclass
+class DemoSummary:
+    final_video: str | None
+    timeline: list[str]
+    clips: list[dict[str, Any]]
+    provider_calls: dict[str, int]
+    notion_requests: int
+    notion_429s: int
+    cost_usd: float
+    elapsed_s: float
+    task_page_id: str = ""
+    final_status: str = ""
+    reviewer_actions: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# What the reviewer does at each gate: (status seen, round) -> (Error Log line, new status).
+ReviewScript = dict[tuple[str, int], tuple[str | None, str]]
+
+DEFAULT_SCRIPT: ReviewScript = {
+    ("Storyboard Ready", 1): (None, "Storyboard Approved"),
+    ("Keyframes Ready", 1): (None, "Keyframes Approved"),
+    ("Video Ready", 1): (REJECTION, "Video Error"),
+    ("Video Ready", 2): (None, "Video Approved"),
+    ("Audio Ready", 1): (None, "Audio Approved"),
+    ("Final Ready", 1): (None, "Done"),
+}
+
+
+class Reviewer:
+    """A person in Notion: reads the task page, writes Error Log and Status."""
+
+    def __init__(self, base_url: str, token: str, page_id: str, script: ReviewScript) -> None:
+        self._client = AsyncClient(auth=token, base_url=base_url)
+        self.page_id = page_id
+        self.script = dict(script)
+        self.seen: Counter[str] = Counter()
+        self.actions: list[str] = []
+        self.last_status = ""
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def status(self) -> str:
+        page = await self._client.pages.retrieve(page_id=self.page_id)
+        prop = page["properties"]["Status"]
+        value = prop.get(prop["type"]) or {}
+        self.last_status = str(value.get("name", ""))
+        return self.last_status
+
+    async def step(self) -> bool:
+        """Look once; act if the script says so. True when the task is finished."""
+        status = await self.status()
+        if status in ("Done", "Failed", "Cancelled"):
+            return True
+        action = self.script.pop((status, self.seen[status] + 1), None)
+        if action is None:
+            return False
+        self.seen[status] += 1
+        line, target = action
+        properties: dict[str, Any] = {"Status": {"status": {"name": target}}}
+        if line:
+            page = await self._client.pages.retrieve(page_id=self.page_id)
+            existing = "".join(
+                t["plain_text"] for t in page["properties"]["Error Log"]["rich_text"]
+            )
+            text = f"{existing}\n{line}" if existing else line
+            properties["Error Log"] = {"rich_text": [{"text": {"content": text[-2000:]}}]}
+        await self._client.pages.update(page_id=self.page_id, properties=properties)
+        self.actions.append(f"{status} -> {target}" + (f" ({line})" if line else ""))
+        log.info("review_task", seen=status, set=target, error_log=line)
+        return False
+
+
+def demo_config(data_dir: Path, notion_base_url: str, tasks_ds: str, videos_ds: str) -> AppConfig:
+    """Fast loops for a demo: seconds instead of minutes."""
+    return AppConfig(
+        settings=Settings(
+            database_url=f"sqlite+aiosqlite:///{data_dir / 'reelgate.db'}",
+            data_dir=data_dir,
+            notion_poll_seconds=2.0,
+            outbox_drain_seconds=0.2,
+            operation_poll_seconds=0.5,
+            clip_poll_initial_seconds=0.5,
+            clip_poll_max_seconds=1.0,
+            clip_deadline_seconds=300.0,
+            workers=2,
+            heartbeat_seconds=5.0,
+            http_port=0,
+            shutdown_grace_seconds=10.0,
+        ),
+        notion=NotionSettings(
+            base_url=notion_base_url,
+            token=ADMIN_TOKEN,  # type: ignore[arg-type]
+            tasks_data_source_id=tasks_ds,
+            videos_data_source_id=videos_ds,
+        ),
+        storage=StorageSettings(backend="local", local_dir=data_dir / "media"),
+        local=LocalProviderSettings(work_dir=data_dir / "local-provider"),
+    )
+
+
+async def create_sample_task(
+    notion: NotionClient, tasks_ds: str, creator_id: str, *, clips: int, seconds: int
+) -> str:
+    page = await notion.request(
+        "POST",
+        "/v1/pages",
+        body={
+            "parent": {"type": "data_source_id", "data_source_id": tasks_ds},
+            "properties": {
+                "Name": {"title": [{"text": {"content": "The last lighthouse keeper"}}]},
+                "Status": {"status": {"name": Status.QUEUED.label}},
+                "Channel": {"select": {"name": "demo"}},
+                "Brief": {"rich_text": [{"text": {"content": DEMO_BRIEF}}]},
+                "Clips": {"number": clips},
+                "Clip Seconds": {"number": seconds},
+                "Aspect Ratio": {"select": {"name": "16:9"}},
+                "Owner": {"people": [{"id": creator_id}]},
+            },
+        },
+    )
+    return str(page["id"])
+
+
+async def run_demo(
+    data_dir: Path,
+    *,
+    clips: int = 4,
+    seconds: int = 4,
+    script: ReviewScript | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    timeout_s: float = 600.0,
+    server: LocalNotionServer | None = None,
+) -> DemoSummary:
+    """Run the scenario; a given `server` is left running so callers can inspect it."""
+    started = time.monotonic()
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    own_server = server is None
+    if server is None:
+        server = LocalNotionServer(state_file=data_dir / "notion-state.json")
+        server.start()
+    server.state.token_users[REVIEWER_TOKEN] = server.state.reviewer_id
+    try:
+        setup_client = NotionClient(
+            NotionSettings(base_url=server.base_url, token=ADMIN_TOKEN)  # type: ignore[arg-type]
+        )
+        async with setup_client:
+            setup = await setup_notion(
+                setup_client,
+                server.root_page_id,
+                [
+                    StatusOption(name, color, group)
+                    for name, color, group in notion_status_options()
+                ],  # type: ignore[arg-type]
+            )
+            page_id = await create_sample_task(
+                setup_client,
+                setup.tasks_data_source_id,
+                server.state.creator_id,
+                clips=clips,
+                seconds=seconds,
+            )
+        config = demo_config(
+            data_dir, server.base_url, setup.tasks_data_source_id, setup.videos_data_source_id
+        )
+        engine = create_engine(config.settings.database_url)
+        await upgrade(engine)
+        await engine.dispose()
+        runtime = await build_runtime(config, channels=load_channels(None))
+        await prepare(runtime)
+        daemon = Daemon(runtime)
+        reviewer = Reviewer(server.base_url, REVIEWER_TOKEN, page_id, script or DEFAULT_SCRIPT)
+        runner = asyncio.create_task(daemon.run())
+        try:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                if runner.done():
+                    runner.result()
+                    break
+                with contextlib.suppress(httpx.HTTPError):
+                    if await reviewer.step():
+                        break
+                if on_progress is not None:
+                    on_progress(await _progress(runtime.ctx.sessions, reviewer.last_status))
+                await asyncio.sleep(1.0)
+            # Let the last writes reach Notion before stopping.
+            for _ in range(50):
+                if await daemon.is_idle() or runner.done():
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            daemon.stop()
+            with contextlib.suppress(Exception):
+                await runner
+            await reviewer.close()
+        summary = await _summary(runtime, server, page_id, started)
+        summary.reviewer_actions = reviewer.actions
+        await runtime.close()
+        return summary
+    finally:
+        if own_server:
+            server.stop()
+
+
+async def _progress(sessions: Any, notion_status: str) -> dict[str, Any]:
+    async with sessions() as session:
+        task = (await session.execute(select(Task))).scalars().first()
+        clips = (await session.execute(select(Clip).order_by(Clip.number))).scalars().all()
+    return {
+        "status": Status(task.status).label if task else "(waiting for the poller)",
+        "notion_status": notion_status,
+        "clips": [(c.number, c.status, c.attempt) for c in clips],
+        "cost_usd": round(task.cost_usd, 4) if task else 0.0,
+    }
+
+
+async def _summary(
+    runtime: Any, server: LocalNotionServer, page_id: str, started: float
+) -> DemoSummary:
+    async with runtime.ctx.sessions() as session:
+        task = (
+            await session.execute(select(Task).where(Task.notion_page_id == page_id))
+        ).scalar_one()
+        events = (
+            await session.execute(
+                select(Event)
+                .where(Event.task_id == task.id, Event.kind == "transition")
+                .order_by(Event.id)
+            )
+        ).scalars()
+        timeline = [Status(e.to_status).label for e in events if e.to_status]
+        clips = (
+            await session.execute(select(Clip).where(Clip.task_id == task.id).order_by(Clip.number))
+        ).scalars()
+        clip_rows = [{"number": c.number, "attempts": c.attempt, "status": c.status} for c in clips]
+    calls: Counter[str] = Counter()
+    for metric in runtime.metrics.provider_calls.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                calls[sample.labels["kind"]] += int(sample.value)
+    final = runtime.config.storage.local_dir / task.final_key if task.final_key else None
+    return DemoSummary(
+        final_video=str(final.resolve()) if final else None,
+        timeline=timeline,
+        clips=clip_rows,
+        provider_calls=dict(sorted(calls.items())),
+        notion_requests=server.request_log.count(),
+        notion_429s=server.request_log.count(status=429),
+        cost_usd=round(task.cost_usd, 4),
+        elapsed_s=round(time.monotonic() - started, 1),
+        task_page_id=page_id,
+        final_status=Status(task.status).label,
+    )
+
+
+def write_summary(summary: DemoSummary, path: Path) -> None:
+    path.write_text(json.dumps(summary.as_json(), indent=2), encoding="utf-8")

@@ -1,0 +1,137 @@
+"""Prometheus metrics of one daemon.
+
+Each :class:`Metrics` owns its own ``CollectorRegistry`` instead of the process-wide
+default, so tests and several daemons in one process never clash on names.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = [
+    "CLIP_OUTCOMES",
+    "CONTENT_TYPE",
+    "PROVIDER_KINDS",
+    "Metrics",
+]
+
+# The classic text format; Prometheus scrapes it with this exact content type.
+CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+
+PROVIDER_KINDS: Final = ("storyboard", "keyframe", "clip_create", "clip_poll", "narration")
+CLIP_OUTCOMES: Final = ("complete", "rai_filtered", "timed_out", "failed", "lost")
+
+# Steps run from under a second (storyboard on the local provider) to many
+# minutes (a Veo clip, an assembly), so the buckets span both.
+_STEP_BUCKETS: Final = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+
+
+class Metrics:
+    """Every metric the daemon exports, as attributes.
+
+    Use them like any prometheus_client metric::
+
+        metrics.transitions.labels(actor="human", to="queued").inc()
+        with metrics.step_seconds.labels(step="keyframes").time(): ...
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+
+        # Counters (prometheus_client adds the _total suffix on exposition).
+        self.notion_requests = Counter(
+            "reelgate_notion_requests",
+            "Notion API requests by outcome (ok, rate_limited, server_error, client_error, ...).",
+            ["outcome"],
+            registry=r,
+        )
+        self.notion_rate_limited = Counter(
+            "reelgate_notion_rate_limited",
+            "Notion API responses with HTTP 429.",
+            registry=r,
+        )
+        self.provider_calls = Counter(
+            "reelgate_provider_calls",
+            "Generation provider calls by provider and kind "
+            "(storyboard, keyframe, clip_create, clip_poll, narration).",
+            ["provider", "kind"],
+            registry=r,
+        )
+        self.transitions = Counter(
+            "reelgate_transitions",
+            "Task status transitions applied, by actor (human, daemon) and target status.",
+            ["actor", "to"],
+            registry=r,
+        )
+        self.clips_finished = Counter(
+            "reelgate_clips_finished",
+            "Clip generations that ended, by outcome "
+            "(complete, rai_filtered, timed_out, failed, lost).",
+            ["outcome"],
+            registry=r,
+        )
+        self.lost_submissions = Counter(
+            "reelgate_lost_submissions",
+            "Paid create calls whose operation name was never saved (crash mid-submit).",
+            registry=r,
+        )
+        self.cost_usd = Counter(
+            "reelgate_cost_usd",
+            "Money spent on generation, in US dollars, by provider and model.",
+            ["provider", "model"],
+            registry=r,
+        )
+
+        # Gauges: set from the database by whoever samples them.
+        self.outbox_pending = Gauge(
+            "reelgate_outbox_pending",
+            "Notion writes waiting in the outbox.",
+            registry=r,
+        )
+        self.operations_in_flight = Gauge(
+            "reelgate_operations_in_flight",
+            "Provider operations submitted and not finished yet.",
+            registry=r,
+        )
+        self.tasks = Gauge(
+            "reelgate_tasks",
+            "Tasks by status.",
+            ["status"],
+            registry=r,
+        )
+        self.is_leader = Gauge(
+            "reelgate_is_leader",
+            "1 when this process holds the cluster leader lock (talks to Notion), else 0.",
+            registry=r,
+        )
+
+        self.step_seconds = Histogram(
+            "reelgate_step_seconds",
+            "Wall time of one pipeline step.",
+            ["step"],
+            buckets=_STEP_BUCKETS,
+            registry=r,
+        )
+
+    def set_task_counts(self, counts: dict[str, int]) -> None:
+        """Replace the per-status task gauge; statuses absent from ``counts`` drop out
+        so a status nobody is in any more does not linger at its old value."""
+        self.tasks.clear()
+        for status, count in counts.items():
+            self.tasks.labels(status=status).set(count)
+
+    def render(self) -> bytes:
+        """The text exposition of every metric, as served on ``/metrics``."""
+        return bytes(generate_latest(self.registry))
+
+    def render_text(self) -> str:
+        return self.render().decode("utf-8")

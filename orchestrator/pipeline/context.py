@@ -1,0 +1,56 @@
+"""What every pipeline step needs, built once by the daemon."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from orchestrator.channels import ChannelConfig, Channels
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from orchestrator.db.types import utcnow
+from orchestrator.metrics import Metrics
+from orchestrator.providers.base import (
+    ClipProvider,
+    KeyframeProvider,
+    NarrationProvider,
+    StoryboardProvider,
+)
+from orchestrator.settings import Settings
+from storage.base import Storage
+
+__all__ = ["PipelineContext", "ProviderSet"]
+
+
+@dataclass(frozen=True)
+class ProviderSet:
+    """The providers one channel uses, and the model names its costs are priced by."""
+
+    name: str
+    storyboard: StoryboardProvider
+    keyframes: KeyframeProvider
+    clips: ClipProvider
+    narration: NarrationProvider
+    models: dict[str, str] = field(default_factory=dict)  # capability -> model
+    rai_rephrase_retries: int = 1
+
+
+@dataclass
+class PipelineContext:
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    channels: Channels
+    providers_for: Callable[[ChannelConfig], ProviderSet]
+    storage_for: Callable[[ChannelConfig], Storage]
+    metrics: Metrics
+    work_dir: Path
+    clock: Callable[[], datetime] = utcnow
+    # Notion user id of our integration: lines and rows it edited are not reviews.
+    bot_user_id: str | None = None
+
+    def task_dir(self, task_id: int) -> Path:
+        path = self.work_dir / f"task_{task_id:05d}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path

@@ -1,0 +1,191 @@
+"""What Notion shows about a task: every write goes through the outbox.
+
+Ops are stored in the same transaction as the state change that caused them and
+sent later by the drainer at Notion's pace; nothing here talks to Notion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notion_sync.ops import (
+    AppendBlocks,
+    AppendErrorLog,
+    BlockSpec,
+    Comment,
+    FileRef,
+    NotionOp,
+    SetTaskStatus,
+    UpdateTask,
+    UpsertVideoRow,
+)
+from orchestrator.db.models import Clip, Keyframe, OutboxItem, Task
+from orchestrator.review.lines import daemon_line
+from orchestrator.state.machine import transition
+from orchestrator.state.status import Actor, Status
+
+__all__ = [
+    "CLIP_ROW_STATUS",
+    "blocks",
+    "clip_row_fields",
+    "comment",
+    "enqueue",
+    "file_ref",
+    "log_error_line",
+    "move",
+    "progress_text",
+    "supersede_status_writes",
+    "sync_clip_row",
+    "update_task_fields",
+]
+
+# Clip state in the database -> Status option of its row in the Videos table.
+CLIP_ROW_STATUS: dict[str, str] = {
+    "planned": "Planned",
+    "submitting": "Generating",
+    "polling": "Generating",
+    "complete": "Ready",
+    "approved": "Approved",
+    "rejected": "Regenerate",
+    "rai_filtered": "Filtered",
+    "timed_out": "Failed",
+    "failed": "Failed",
+    "lost": "Failed",
+}
+
+
+def enqueue(session: AsyncSession, task: Task, op: NotionOp) -> None:
+    session.add(
+        OutboxItem(
+            task_id=task.id,
+            page_id=task.notion_page_id,
+            kind=op.kind,
+            op=op.model_dump(mode="json"),
+        )
+    )
+
+
+async def move(
+    session: AsyncSession,
+    task: Task,
+    to: Status,
+    note: str = "",
+    *,
+    actor: Actor = "daemon",
+    now: datetime | None = None,
+) -> None:
+    """A daemon transition, mirrored to the Notion Status column."""
+    await transition(session, task, to, actor, note, now=now)
+    enqueue(session, task, SetTaskStatus(page_id=task.notion_page_id, status_label=to.label))
+
+
+async def supersede_status_writes(session: AsyncSession, task: Task, now: datetime) -> None:
+    """A human just set Status: unsent daemon Status writes are stale; drop them."""
+    await session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.task_id == task.id,
+            OutboxItem.kind == "set_task_status",
+            OutboxItem.sent_at.is_(None),
+            OutboxItem.dead.is_(False),
+        )
+        .values(sent_at=now, last_error="superseded by a human status change")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def comment(session: AsyncSession, task: Task, text: str, *, mention_owner: bool = True) -> None:
+    mentions = list(task.owner_ids) if mention_owner else []
+    enqueue(
+        session,
+        task,
+        Comment(page_id=task.notion_page_id, text=text, mention_user_ids=mentions),
+    )
+
+
+def log_error_line(session: AsyncSession, task: Task, message: str, now: datetime) -> None:
+    """Append one daemon line to the Error Log (prefixed so the parser skips it)."""
+    enqueue(
+        session,
+        task,
+        AppendErrorLog(page_id=task.notion_page_id, lines=[daemon_line(now, message)]),
+    )
+
+
+def update_task_fields(session: AsyncSession, task: Task, **fields: Any) -> None:
+    enqueue(session, task, UpdateTask(page_id=task.notion_page_id, fields=fields))
+
+
+def progress_text(clips: Sequence[Clip], total: int) -> str:
+    done = sum(1 for c in clips if c.status in ("complete", "approved"))
+    return f"{done}/{total} clips"
+
+
+def file_ref(name: str, url: str | None, file_upload_id: str | None) -> FileRef | None:
+    if not url and not file_upload_id:
+        return None
+    return FileRef(name=name, url=url or None, file_upload_id=file_upload_id)
+
+
+def _files(ref: FileRef | None) -> list[dict[str, Any]]:
+    return [ref.model_dump()] if ref else []
+
+
+def clip_row_fields(clip: Clip, keyframes: dict[int, Keyframe]) -> dict[str, Any]:
+    start, end = keyframes.get(clip.number), keyframes.get(clip.number + 1)
+    fields: dict[str, Any] = {
+        "title": f"Clip {clip.number:02d}",
+        "clip": clip.number,
+        "prompt": clip.prompt,
+        "motion": clip.motion,
+        "narration": clip.narration,
+        "status": CLIP_ROW_STATUS.get(clip.status, "Planned"),
+        "attempt": clip.attempt,
+        "cost": round(clip.cost_usd, 4),
+        "reviewer_note": clip.reviewer_note,
+    }
+    for logical, kf in (("start_keyframe", start), ("end_keyframe", end)):
+        if kf is not None:
+            ref = file_ref(
+                f"kf_{kf.number:02d}_a{kf.attempt}.png", kf.public_url, kf.file_upload_id
+            )
+            fields[logical] = _files(ref)
+    if clip.status in ("complete", "approved"):
+        video = file_ref(
+            f"clip_{clip.number:02d}_a{clip.attempt}.mp4", clip.public_url, clip.file_upload_id
+        )
+        fields["video"] = _files(video)
+        fields["video_url"] = clip.public_url
+        fields["duration"] = round(clip.duration_s or 0.0, 2)
+        if clip.thumb_url:
+            fields["thumbnail"] = _files(
+                file_ref(f"clip_{clip.number:02d}_a{clip.attempt}.jpg", clip.thumb_url, None)
+            )
+    return fields
+
+
+def sync_clip_row(
+    session: AsyncSession, task: Task, clip: Clip, keyframes: dict[int, Keyframe]
+) -> None:
+    """Create or update the clip's row in the Videos table (in place, by row id)."""
+    enqueue(
+        session,
+        task,
+        UpsertVideoRow(
+            task_page_id=task.notion_page_id,
+            clip_number=clip.number,
+            row_page_id=clip.notion_row_id,
+            fields=clip_row_fields(clip, keyframes),
+        ),
+    )
+
+
+def blocks(session: AsyncSession, task: Task, specs: Iterable[BlockSpec]) -> None:
+    specs = list(specs)
+    if specs:
+        enqueue(session, task, AppendBlocks(page_id=task.notion_page_id, blocks=specs))

@@ -1,0 +1,280 @@
+"""The operation poller: follows every in-flight clip operation to its end.
+
+It needs nothing but the operation name saved in the database, so it survives
+restarts and runs on any replica. Results are stored (faststart first), costed,
+and shown in the Videos table; the task is woken when its last clip finishes.
+Operations of cancelled tasks are still followed and recorded, never resubmitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchestrator.db.models import Clip, Keyframe, Task
+from orchestrator.errors import ProviderPermanentError, ProviderTransientError
+from orchestrator.media import faststart, probe, thumbnail
+from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.files import ensure_local, task_ref
+from orchestrator.pipeline.ledger import record_charge
+from orchestrator.pipeline.notion_out import (
+    log_error_line,
+    progress_text,
+    sync_clip_row,
+    update_task_fields,
+)
+from orchestrator.providers import rephrase_for_safety
+from orchestrator.providers.base import ClipDone, ClipFailed, ClipFiltered, ClipPending
+from orchestrator.providers.polling import backoff_delay
+from storage.keys import clip_key, thumb_key
+
+__all__ = ["poll_due_operations"]
+
+log = structlog.get_logger(__name__)
+_rng = random.Random()
+
+
+async def poll_due_operations(ctx: PipelineContext, *, limit: int = 16) -> int:
+    """Poll every operation whose next poll is due; return how many were polled."""
+    async with ctx.sessions() as session:
+        due = (
+            (
+                await session.execute(
+                    select(Clip.id)
+                    .where(Clip.status == "polling", Clip.next_poll_at <= ctx.clock())
+                    .order_by(Clip.next_poll_at)
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    # A few at a time: downloads and remuxes are the slow part, not the polls.
+    gate = asyncio.Semaphore(4)
+
+    async def one(clip_id: int) -> None:
+        async with gate:
+            await _poll_one(ctx, clip_id)
+
+    await asyncio.gather(*(one(i) for i in due))
+    return len(due)
+
+
+def _next_poll(ctx: PipelineContext, polls: int) -> timedelta:
+    return timedelta(
+        seconds=backoff_delay(
+            polls,
+            initial_s=ctx.settings.clip_poll_initial_seconds,
+            max_s=ctx.settings.clip_poll_max_seconds,
+            jitter=0.2,
+            rng=_rng,
+        )
+    )
+
+
+async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
+    now = ctx.clock()
+    async with ctx.sessions() as session:
+        clip = await session.get(Clip, clip_id)
+        assert clip is not None
+        task = await session.get(Task, clip.task_id)
+        assert task is not None
+        channel = ctx.channels.get(task.channel)
+        name, number, attempt = clip.operation_name or "", clip.number, clip.attempt
+        deadline = clip.deadline_at
+    providers = ctx.providers_for(channel)
+    bound = log.bind(task=task.id, clip=number, attempt=attempt, operation=name)
+    if deadline is not None and now >= deadline:
+        await _finish(
+            ctx, clip_id, "timed_out", f"no result after {ctx.settings.clip_deadline_seconds:.0f}s"
+        )
+        return
+    try:
+        result = await providers.clips.poll_clip(name)
+    except ProviderTransientError as exc:
+        bound.warning("poll_clip_failed", error=str(exc), transient=True)
+        await _reschedule(ctx, clip_id)
+        return
+    except ProviderPermanentError as exc:
+        await _finish(ctx, clip_id, "failed", str(exc))
+        return
+    finally:
+        ctx.metrics.provider_calls.labels(provider=providers.name, kind="clip_poll").inc()
+    if isinstance(result, ClipPending):
+        await _reschedule(ctx, clip_id)
+    elif isinstance(result, ClipDone):
+        await _store_video(ctx, clip_id, result)
+        bound.info("finish_clip", outcome="complete")
+    elif isinstance(result, ClipFiltered):
+        await _filtered(ctx, clip_id, result, providers.rai_rephrase_retries)
+    elif isinstance(result, ClipFailed):
+        await _failed(ctx, clip_id, result)
+
+
+async def _reschedule(ctx: PipelineContext, clip_id: int) -> None:
+    async with ctx.sessions() as session, session.begin():
+        clip = await session.get(Clip, clip_id)
+        assert clip is not None
+        clip.poll_count += 1
+        clip.next_poll_at = ctx.clock() + _next_poll(ctx, clip.poll_count)
+
+
+async def _wake(session: AsyncSession, task_id: int) -> None:
+    # The worker waiting on these clips looks again now rather than at its back-off.
+    await session.execute(
+        update(Task)
+        .where(Task.id == task_id)
+        .values(not_before=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _keyframes(session: AsyncSession, task_id: int) -> dict[int, Keyframe]:
+    rows = (await session.execute(select(Keyframe).where(Keyframe.task_id == task_id))).scalars()
+    return {k.number: k for k in rows}
+
+
+async def _finish(ctx: PipelineContext, clip_id: int, outcome: str, reason: str) -> None:
+    async with ctx.sessions() as session, session.begin():
+        clip = await session.get(Clip, clip_id)
+        assert clip is not None
+        task = await session.get(Task, clip.task_id)
+        assert task is not None
+        clip.status = outcome
+        clip.error = reason
+        ctx.metrics.clips_finished.labels(outcome=outcome).inc()
+        log_error_line(
+            session, task, f"clip {clip.number} {outcome.replace('_', ' ')}: {reason}", ctx.clock()
+        )
+        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        await _wake(session, task.id)
+    log.warning("finish_clip", clip_id=clip_id, outcome=outcome, reason=reason)
+
+
+async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, retries: int) -> None:
+    reasons = "; ".join(result.reasons) or "no reason given"
+    async with ctx.sessions() as session, session.begin():
+        clip = await session.get(Clip, clip_id)
+        assert clip is not None
+        task = await session.get(Task, clip.task_id)
+        assert task is not None
+        record_charge(
+            session,
+            task,
+            result.charge,
+            kind="clip",
+            metrics=ctx.metrics,
+            clip_id=clip.id,
+            operation_name=clip.operation_name,
+        )
+        message = (
+            f"clip {clip.number} attempt {clip.attempt} was filtered by the provider's "
+            f"safety filter ({reasons}); not billed"
+        )
+        if clip.rai_retries < retries:
+            clip.rai_retries += 1
+            clip.prompt = rephrase_for_safety(clip.prompt, result.reasons, clip.rai_retries)
+            clip.status = "planned"
+            message += "; retrying once with a softened prompt"
+        else:
+            clip.status = "rai_filtered"
+            clip.error = f"filtered: {reasons}"
+            ctx.metrics.clips_finished.labels(outcome="rai_filtered").inc()
+            message += (
+                f". Reword it and write 'Regenerate: clip {clip.number}' at the video review."
+            )
+        log_error_line(session, task, message, ctx.clock())
+        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        await _wake(session, task.id)
+    log.warning("filter_clip", clip_id=clip_id, reasons=reasons)
+
+
+async def _failed(ctx: PipelineContext, clip_id: int, result: ClipFailed) -> None:
+    async with ctx.sessions() as session, session.begin():
+        clip = await session.get(Clip, clip_id)
+        assert clip is not None
+        task = await session.get(Task, clip.task_id)
+        assert task is not None
+        # A finished-with-error operation produced nothing and is not billed, so a
+        # transient one may be submitted again (bounded).
+        retry = result.transient and clip.attempt <= ctx.settings.clip_failure_retries
+        clip.error = f"{result.code}: {result.message}"
+        if retry:
+            clip.status = "planned"
+        else:
+            clip.status = "failed"
+            ctx.metrics.clips_finished.labels(outcome="failed").inc()
+        log_error_line(
+            session,
+            task,
+            f"clip {clip.number} attempt {clip.attempt} failed ({clip.error})"
+            + ("; retrying" if retry else ""),
+            ctx.clock(),
+        )
+        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        await _wake(session, task.id)
+
+
+async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> None:
+    async with ctx.sessions() as session:
+        clip = await session.get(Clip, clip_id)
+        assert clip is not None
+        task = await session.get(Task, clip.task_id)
+        assert task is not None
+        channel = ctx.channels.get(task.channel)
+        ref, number, attempt = task_ref(task), clip.number, clip.attempt
+    work = ctx.task_dir(task.id)
+    path = work / f"clip_{number:02d}_a{attempt}.mp4"
+    if result.video is not None:
+        path.write_bytes(result.video)
+    else:
+        await ensure_local(path, result.uri)
+    # Reviewers press play in Notion: the moov box must come first.
+    await faststart(path)
+    info = await probe(path)
+    thumb = await thumbnail(path, work / f"clip_{number:02d}_a{attempt}.jpg", width=480)
+    storage = ctx.storage_for(channel)
+    stored = await storage.put(clip_key(channel.name, ref, number, attempt), path, "video/mp4")
+    stored_thumb = await storage.put(
+        thumb_key(channel.name, ref, number, attempt), thumb, "image/jpeg"
+    )
+    async with ctx.sessions() as session, session.begin():
+        clip = await session.get(Clip, clip_id)
+        task = await session.get(Task, task.id)
+        assert clip is not None
+        assert task is not None
+        clip.status = "complete"
+        clip.storage_key = stored.key
+        clip.public_url = stored.url or None
+        clip.url_expires_at = stored.url_expires_at
+        clip.file_upload_id = stored.file_upload_id
+        clip.thumb_key = stored_thumb.key
+        clip.thumb_url = stored_thumb.url or None
+        clip.duration_s = info.duration_s
+        clip.bytes = stored.bytes
+        clip.sha256 = stored.sha256
+        clip.error = None
+        clip.cost_usd += record_charge(
+            session,
+            task,
+            result.charge,
+            kind="clip",
+            metrics=ctx.metrics,
+            clip_id=clip.id,
+            operation_name=clip.operation_name,
+        )
+        ctx.metrics.clips_finished.labels(outcome="complete").inc()
+        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        clips = (await session.execute(select(Clip).where(Clip.task_id == task.id))).scalars().all()
+        update_task_fields(
+            session,
+            task,
+            progress=progress_text(list(clips), task.clip_count),
+            cost=round(task.cost_usd, 4),
+        )
+        await _wake(session, task.id)

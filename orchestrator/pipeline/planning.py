@@ -1,0 +1,163 @@
+"""Planning: the storyboard, one clip row and N+1 keyframe rows per task."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notion_sync.ops import BlockSpec
+from orchestrator.db.models import Clip, Keyframe, Task
+from orchestrator.errors import ProviderPermanentError
+from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.queries import aspect_of
+from orchestrator.pipeline.gates import reach_gate
+from orchestrator.pipeline.ledger import record_charge
+from orchestrator.pipeline.notion_out import sync_clip_row
+from orchestrator.providers.base import Shot, Storyboard
+from orchestrator.state.status import STAGES
+
+__all__ = ["closing_keyframe_prompt", "plan"]
+
+STORYBOARD = STAGES[0]
+
+
+def closing_keyframe_prompt(last_shot_prompt: str) -> str:
+    # Clip N ends on keyframe N+1, which no shot starts with: it is the closing image.
+    return f"{last_shot_prompt} — closing frame, the scene settles"
+
+
+def _shot_json(shot: Shot) -> dict[str, object]:
+    return {
+        "number": shot.number,
+        "visual_prompt": shot.visual_prompt,
+        "motion_prompt": shot.motion_prompt,
+        "narration": shot.narration,
+        "seconds": shot.seconds,
+    }
+
+
+async def _load(session: AsyncSession, task: Task) -> tuple[list[Clip], dict[int, Keyframe]]:
+    clips = list(
+        (await session.execute(select(Clip).where(Clip.task_id == task.id).order_by(Clip.number)))
+        .scalars()
+        .all()
+    )
+    kfs = (await session.execute(select(Keyframe).where(Keyframe.task_id == task.id))).scalars()
+    return clips, {k.number: k for k in kfs}
+
+
+async def plan(ctx: PipelineContext, task_id: int) -> None:
+    """Plan every shot (first time) or re-plan only the shots a review named."""
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        channel = ctx.channels.get(task.channel)
+        replan: dict[int, str] = {
+            int(k): str(v) for k, v in task.pending_targets.get("storyboard", {}).items()
+        }
+        clips, _ = await _load(session, task)
+        brief, count, seconds = task.brief or task.title, task.clip_count, task.clip_seconds
+        aspect = aspect_of(task)
+    providers = ctx.providers_for(channel)
+    if not clips or replan:
+        # The paid call runs outside any transaction; its result is committed at once.
+        board = await providers.storyboard.plan_storyboard(
+            brief,
+            count,
+            seconds,
+            aspect,
+            notes=replan or None,
+        )
+        ctx.metrics.provider_calls.labels(provider=providers.name, kind="storyboard").inc()
+        async with ctx.sessions() as session, session.begin():
+            task = await session.get(Task, task_id)
+            assert task is not None
+            record_charge(session, task, board.charge, kind="storyboard", metrics=ctx.metrics)
+            clips, keyframes = await _load(session, task)
+            _apply(session, task, board, clips, keyframes, replan)
+            await session.flush()
+            clips, keyframes = await _load(session, task)
+            for clip in clips:
+                if not replan or clip.number in replan or clip.notion_row_id is None:
+                    sync_clip_row(session, task, clip, keyframes)
+            task.pending_targets = {
+                k: v for k, v in task.pending_targets.items() if k != "storyboard"
+            }
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        clips, _ = await _load(session, task)
+        body = [
+            BlockSpec(
+                kind="paragraph",
+                text=f"Shot {c.number}: {c.prompt} | Motion: {c.motion} | Narration: {c.narration}",
+            )
+            for c in clips
+            if not replan or c.number in replan
+        ]
+        what = f"shots {', '.join(map(str, sorted(replan)))} re-planned" if replan else "planned"
+        await reach_gate(
+            session,
+            task,
+            STORYBOARD,
+            channel,
+            headline=f"Storyboard ready ({len(clips)} shots, {what}).",
+            body=body,
+        )
+
+
+def _apply(
+    session: AsyncSession,
+    task: Task,
+    board: Storyboard,
+    clips: list[Clip],
+    keyframes: dict[int, Keyframe],
+    replan: dict[int, str],
+) -> None:
+    by_number = {c.number: c for c in clips}
+    shots = list(board.shots)[: task.clip_count]
+    if len(shots) < task.clip_count:
+        raise ProviderPermanentError(
+            f"the storyboard has {len(shots)} shots, the task asks for {task.clip_count}"
+        )
+    stored = dict(task.storyboard or {"title": board.title, "shots": []})
+    stored_shots = {int(s["number"]): s for s in stored.get("shots", [])}
+    for shot in shots:
+        if replan and shot.number not in replan:
+            continue
+        stored_shots[shot.number] = _shot_json(shot)
+        clip = by_number.get(shot.number)
+        if clip is None:
+            clip = Clip(task_id=task.id, number=shot.number)
+            session.add(clip)
+        clip.prompt = shot.visual_prompt
+        clip.motion = shot.motion_prompt
+        clip.narration = shot.narration
+        clip.seconds = shot.seconds
+        clip.status = "planned"
+        clip.narration_status = "planned"
+        clip.reviewer_note = replan.get(shot.number, clip.reviewer_note or "")
+        _plan_keyframe(session, task, keyframes, shot.number, shot.visual_prompt)
+        if shot.number == task.clip_count:
+            _plan_keyframe(
+                session,
+                task,
+                keyframes,
+                shot.number + 1,
+                closing_keyframe_prompt(shot.visual_prompt),
+            )
+    stored["shots"] = [stored_shots[n] for n in sorted(stored_shots)]
+    task.storyboard = stored
+
+
+def _plan_keyframe(
+    session: AsyncSession, task: Task, keyframes: dict[int, Keyframe], number: int, prompt: str
+) -> None:
+    kf = keyframes.get(number)
+    if kf is None:
+        kf = Keyframe(task_id=task.id, number=number)
+        session.add(kf)
+        keyframes[number] = kf
+    if kf.prompt != prompt:
+        kf.prompt = prompt
+        kf.status = "planned"

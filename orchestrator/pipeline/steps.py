@@ -1,0 +1,124 @@
+"""One step of work for a claimed task, chosen by its status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from orchestrator.db.models import Clip, Task
+from orchestrator.pipeline.assembly import assemble_final
+from orchestrator.pipeline.audio import narrate_clips
+from orchestrator.pipeline.budget import estimate_task
+from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.gates import stage_of
+from orchestrator.pipeline.keyframes import render_keyframes
+from orchestrator.pipeline.notion_out import comment, move, progress_text, update_task_fields
+from orchestrator.pipeline.planning import plan
+from orchestrator.pipeline.review import apply_review
+from orchestrator.pipeline.video import generate_video
+from orchestrator.state.status import STAGES, Status
+
+__all__ = ["RUNNABLE", "fail_task", "run_step"]
+
+# Statuses a worker acts on; gates, Draft and the terminal ones wait for a human.
+RUNNABLE: tuple[Status, ...] = (
+    Status.QUEUED,
+    *(s.working for s in STAGES),
+    *(s.approved for s in STAGES if s.approved is not Status.DONE),
+    *(s.error for s in STAGES),
+)
+
+
+async def run_step(ctx: PipelineContext, task_id: int) -> datetime | None:
+    """Do the next piece of work; return when to look at the task again (None: now)."""
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        status = Status(task.status)
+    if status is Status.QUEUED:
+        await _start(ctx, task_id)
+    elif status is Status.PLANNING:
+        await plan(ctx, task_id)
+    elif status is Status.GENERATING_KEYFRAMES:
+        await render_keyframes(ctx, task_id)
+    elif status is Status.GENERATING_VIDEO:
+        return await generate_video(ctx, task_id)
+    elif status is Status.GENERATING_AUDIO:
+        await narrate_clips(ctx, task_id)
+    elif status is Status.ASSEMBLING:
+        await assemble_final(ctx, task_id)
+    elif status.value.endswith("_approved"):
+        await _leave_gate(ctx, task_id, status)
+    elif status.value.endswith("_error"):
+        await apply_review(ctx, task_id)
+    return None
+
+
+async def _start(ctx: PipelineContext, task_id: int) -> None:
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        if task.resume_status:
+            # Failed -> Queued: pick up at the stage that failed; its step skips
+            # everything already made (and paid for).
+            target = stage_of(Status(task.resume_status)).working
+            task.resume_status = None
+            task.error = None
+            await move(session, task, target, "resume after retry")
+            return
+        channel = ctx.channels.get(task.channel)
+        providers = ctx.providers_for(channel)
+        task.estimated_cost_usd = estimate_task(providers, task.clip_count, task.clip_seconds)
+        clips = (await session.execute(select(Clip).where(Clip.task_id == task_id))).scalars()
+        update_task_fields(
+            session,
+            task,
+            estimated_cost=task.estimated_cost_usd,
+            cost=round(task.cost_usd, 4),
+            progress=progress_text(list(clips), task.clip_count),
+        )
+        if channel.budget_usd is not None and task.estimated_cost_usd > channel.budget_usd:
+            message = (
+                f"Not started: the estimate is ${task.estimated_cost_usd:.2f} "
+                f"({task.clip_count} clips x {task.clip_seconds}s on {providers.name}), over the "
+                f"channel budget of ${channel.budget_usd:.2f}. Use fewer or shorter clips, or "
+                "raise the budget, then set Status to Queued."
+            )
+            await fail_task(session, task, message, resume=False)
+            return
+        await move(session, task, Status.PLANNING, f"estimate ${task.estimated_cost_usd:.2f}")
+
+
+async def _leave_gate(ctx: PipelineContext, task_id: int, status: Status) -> None:
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        index = next(i for i, s in enumerate(STAGES) if s.approved is status)
+        if STAGES[index].name == "video":
+            clips = (
+                (await session.execute(select(Clip).where(Clip.task_id == task_id))).scalars().all()
+            )
+            for clip in clips:
+                if clip.status == "complete":
+                    clip.status = "approved"
+            from orchestrator.pipeline.notion_out import sync_clip_row
+            from orchestrator.pipeline.operations import _keyframes
+
+            kfs = await _keyframes(session, task_id)
+            for clip in clips:
+                if clip.status == "approved":
+                    sync_clip_row(session, task, clip, kfs)
+        await move(session, task, STAGES[index + 1].working, f"{status.label} -> next stage")
+
+
+async def fail_task(session: object, task: Task, message: str, *, resume: bool = True) -> None:
+    """Stop with a reason the owner can act on; Failed -> Queued resumes here."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession)
+    if resume and Status(task.status) is not Status.QUEUED:
+        task.resume_status = task.status
+    task.error = message
+    comment(session, task, f"{message}\nSet Status to Queued to try again from this stage.")
+    await move(session, task, Status.FAILED, message[:500])

@@ -1,0 +1,306 @@
+"""Generating Video: submit each clip exactly once, then wait for the operation poller.
+
+The create call is the expensive, non-idempotent one. Its protocol:
+1. commit the clip as `submitting` (attempt + 1) — before any money moves;
+2. call `start_clip` once, never retried;
+3. commit the operation name at once (`polling`).
+A clip found `submitting` by a later worker crashed between 1 and 3: we cannot know
+whether the provider billed it, so by default it is flagged `lost` for a human to
+decide (DESIGN §5), and counted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notion_sync.ops import BlockSpec
+from orchestrator.db.models import Clip, Keyframe, Task
+from orchestrator.errors import ProviderPermanentError, ProviderTransientError
+from orchestrator.media import contact_sheet
+from orchestrator.pipeline.budget import clip_cost
+from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.queries import aspect_of
+from orchestrator.pipeline.files import ensure_local, task_ref
+from orchestrator.pipeline.gates import reach_gate
+from orchestrator.pipeline.notion_out import (
+    comment,
+    file_ref,
+    log_error_line,
+    move,
+    sync_clip_row,
+    update_task_fields,
+)
+from orchestrator.providers import SubmitOutcomeUnknown
+from orchestrator.providers.base import Image
+from orchestrator.state.status import STAGES, Status
+from storage.keys import contact_sheet_key
+
+__all__ = ["FINISHED", "IN_FLIGHT", "clip_prompt", "generate_video", "needs_generation"]
+
+log = structlog.get_logger(__name__)
+
+VIDEO = STAGES[2]
+IN_FLIGHT = ("submitting", "polling")
+USABLE = ("complete", "approved")
+# Clips that need no more work this round (a human decides about the unusable ones).
+FINISHED = (*USABLE, "rai_filtered", "timed_out", "failed", "lost")
+
+
+def clip_prompt(clip: Clip) -> str:
+    parts = [clip.prompt.rstrip(". ")]
+    if clip.motion:
+        parts.append(f"Camera: {clip.motion.rstrip('. ')}")
+    if clip.reviewer_note.strip():
+        parts.append(f"Reviewer note: {clip.reviewer_note.strip()}")
+    return ". ".join(parts) + "."
+
+
+def needs_generation(clip: Clip, keyframes: dict[int, Keyframe]) -> bool:
+    if clip.status in ("planned", "rejected"):
+        return True
+    if clip.status in USABLE:
+        start, end = keyframes.get(clip.number), keyframes.get(clip.number + 1)
+        # A keyframe made after this clip: the clip no longer joins its neighbours.
+        return (start is not None and start.attempt != clip.start_keyframe_attempt) or (
+            end is not None and end.attempt != clip.end_keyframe_attempt
+        )
+    return False
+
+
+async def _load(session: AsyncSession, task_id: int) -> tuple[list[Clip], dict[int, Keyframe]]:
+    clips = list(
+        (await session.execute(select(Clip).where(Clip.task_id == task_id).order_by(Clip.number)))
+        .scalars()
+        .all()
+    )
+    kfs = (await session.execute(select(Keyframe).where(Keyframe.task_id == task_id))).scalars()
+    return clips, {k.number: k for k in kfs}
+
+
+async def generate_video(ctx: PipelineContext, task_id: int) -> datetime | None:
+    """Submit what needs generating; at the gate when every clip is finished.
+
+    Returns when to look again (clips still rendering), or None at the gate.
+    """
+    now = ctx.clock()
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        channel = ctx.channels.get(task.channel)
+        providers = ctx.providers_for(channel)
+        clips, kfs = await _load(session, task_id)
+        _handle_lost_submissions(ctx, session, task, clips, kfs, now)
+        todo = [c.id for c in clips if needs_generation(c, kfs)]
+        if todo and channel.budget_usd is not None:
+            projected = task.cost_usd + clip_cost(providers, task.clip_seconds, len(todo))
+            if projected > channel.budget_usd + 1e-9:
+                message = (
+                    f"Stopped before spending: {len(todo)} clips would bring this task to "
+                    f"${projected:.2f}, over the channel budget of ${channel.budget_usd:.2f}. "
+                    "Raise the budget in the channels file, then set Status to Queued."
+                )
+                task.resume_status = Status.GENERATING_VIDEO.value
+                task.error = message
+                comment(session, task, message)
+                await move(session, task, Status.FAILED, message)
+                return None
+        in_flight = (
+            await session.execute(select(func.count(Clip.id)).where(Clip.status.in_(IN_FLIGHT)))
+        ).scalar_one()
+    capacity = max(0, ctx.settings.provider_concurrency - int(in_flight))
+    for clip_id in todo[:capacity]:
+        await _submit(ctx, task_id, clip_id)
+
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        clips, kfs = await _load(session, task_id)
+        if any(c.status not in FINISHED or needs_generation(c, kfs) for c in clips):
+            return ctx.clock() + timedelta(seconds=ctx.settings.operation_poll_seconds)
+    await _arrive_at_gate(ctx, task_id)
+    return None
+
+
+def _handle_lost_submissions(
+    ctx: PipelineContext,
+    session: AsyncSession,
+    task: Task,
+    clips: list[Clip],
+    kfs: dict[int, Keyframe],
+    now: datetime,
+) -> None:
+    # We hold the task's lease, so nobody is submitting for it right now: a clip
+    # still "submitting" belongs to a worker that died mid-call.
+    for clip in clips:
+        if clip.status != "submitting" or clip.operation_name:
+            continue
+        ctx.metrics.lost_submissions.inc()
+        if ctx.settings.lost_submission_policy == "resubmit":
+            log.warning("resubmit_lost_clip", clip=clip.number, attempt=clip.attempt)
+            clip.status = "planned"
+            continue
+        clip.status = "lost"
+        clip.error = (
+            "the daemon stopped while submitting this clip; the provider may have "
+            "started (and billed) it, so it was not resubmitted"
+        )
+        ctx.metrics.clips_finished.labels(outcome="lost").inc()
+        log.warning("flag_lost_clip", clip=clip.number, attempt=clip.attempt)
+        log_error_line(
+            session,
+            task,
+            f"clip {clip.number} attempt {clip.attempt}: {clip.error}. "
+            f"Write 'Regenerate: clip {clip.number}' at the video review to pay for it again.",
+            now,
+        )
+        sync_clip_row(session, task, clip, kfs)
+
+
+async def _frame(ctx: PipelineContext, task_id: int, kf: Keyframe) -> Image:
+    path = ctx.task_dir(task_id) / f"kf_{kf.number:02d}_a{kf.attempt}.png"
+    return Image((await ensure_local(path, kf.public_url)).read_bytes())
+
+
+async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
+    now = ctx.clock()
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        clip = await session.get(Clip, clip_id)
+        assert task is not None
+        assert clip is not None
+        channel = ctx.channels.get(task.channel)
+        _, kfs = await _load(session, task_id)
+        start, end = kfs[clip.number], kfs[clip.number + 1]
+        clip.status = "submitting"
+        clip.attempt += 1
+        clip.start_keyframe_attempt = start.attempt
+        clip.end_keyframe_attempt = end.attempt
+        clip.operation_name = None
+        clip.error = None
+        clip.poll_count = 0
+        prompt, seconds, aspect = clip_prompt(clip), clip.seconds, aspect_of(task)
+        number, attempt = clip.number, clip.attempt
+        sync_clip_row(session, task, clip, kfs)
+    # Committed: from here a crash leaves a visible "submitting" row, never a silent resubmit.
+    providers = ctx.providers_for(channel)
+    bound = log.bind(clip=number, attempt=attempt)
+    try:
+        start_image, end_image = await _frame(ctx, task_id, start), await _frame(ctx, task_id, end)
+        name = await providers.clips.start_clip(
+            start_image,
+            end_image,
+            prompt,
+            seconds,
+            aspect,
+            negative_prompt=channel.negative_prompt,
+        )
+    except SubmitOutcomeUnknown as exc:
+        # The request may have reached the provider: leave it "submitting" so the
+        # lost-submission policy decides, exactly as after a crash.
+        bound.error("submit_clip_outcome_unknown", error=str(exc))
+        return
+    except (ProviderTransientError, ProviderPermanentError) as exc:
+        await _submit_refused(ctx, task_id, clip_id, exc)
+        if exc.transient:
+            raise
+        return
+    ctx.metrics.provider_calls.labels(provider=providers.name, kind="clip_create").inc()
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        clip = await session.get(Clip, clip_id)
+        assert task is not None
+        assert clip is not None
+        clip.operation_name = name
+        clip.status = "polling"
+        clip.submitted_at = ctx.clock()
+        clip.next_poll_at = clip.submitted_at + timedelta(
+            seconds=ctx.settings.clip_poll_initial_seconds
+        )
+        clip.deadline_at = clip.submitted_at + timedelta(seconds=ctx.settings.clip_deadline_seconds)
+    bound.info("submit_clip", operation=name, at=now.isoformat())
+
+
+async def _submit_refused(
+    ctx: PipelineContext,
+    task_id: int,
+    clip_id: int,
+    exc: ProviderTransientError | ProviderPermanentError,
+) -> None:
+    """The provider refused the create call: nothing started, nothing billed."""
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        clip = await session.get(Clip, clip_id)
+        assert task is not None
+        assert clip is not None
+        clip.attempt -= 1  # no generation happened
+        clip.error = str(exc)
+        _, kfs = await _load(session, task_id)
+        if exc.transient:
+            clip.status = "planned"
+        else:
+            clip.status = "failed"
+            ctx.metrics.clips_finished.labels(outcome="failed").inc()
+            log_error_line(
+                session, task, f"clip {clip.number}: provider refused: {exc}", ctx.clock()
+            )
+        sync_clip_row(session, task, clip, kfs)
+
+
+async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        channel = ctx.channels.get(task.channel)
+        clips, _ = await _load(session, task_id)
+        ref, round_no = task_ref(task), int(task.rounds.get(VIDEO.name, 0)) + 1
+    usable = [c for c in clips if c.status in USABLE]
+    sheet_ref = None
+    if usable:
+        work = ctx.task_dir(task_id)
+        paths = [
+            (
+                c.number,
+                await ensure_local(work / f"clip_{c.number:02d}_a{c.attempt}.mp4", c.public_url),
+            )
+            for c in usable
+        ]
+        sheet = await contact_sheet(paths, work / f"contact_r{round_no}.jpg")
+        stored = await ctx.storage_for(channel).put(
+            contact_sheet_key(channel.name, ref, round_no), sheet, "image/jpeg"
+        )
+        sheet_ref = file_ref(sheet.name, stored.url or None, stored.file_upload_id)
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        clips, _ = await _load(session, task_id)
+        body: list[BlockSpec] = []
+        if sheet_ref is not None:
+            body.append(BlockSpec(kind="image", text="Contact sheet", file=sheet_ref))
+        for c in clips:
+            video = file_ref(
+                f"clip_{c.number:02d}_a{c.attempt}.mp4", c.public_url, c.file_upload_id
+            )
+            if c.status in USABLE and video is not None:
+                body.append(
+                    BlockSpec(kind="paragraph", text=f"Clip {c.number} — attempt {c.attempt}")
+                )
+                body.append(BlockSpec(kind="video", text=f"Clip {c.number}", file=video))
+            else:
+                body.append(
+                    BlockSpec(
+                        kind="callout",
+                        text=f"Clip {c.number} has no video ({c.status}): {c.error or ''}".strip(),
+                    )
+                )
+        missing = [c.number for c in clips if c.status not in USABLE]
+        headline = f"Video ready: {len(clips) - len(missing)}/{len(clips)} clips."
+        if missing:
+            headline += f" Clips {', '.join(map(str, missing))} have no video (see Error Log)."
+        update_task_fields(
+            session, task, progress=f"{len(clips) - len(missing)}/{len(clips)} clips"
+        )
+        await reach_gate(session, task, VIDEO, channel, headline=headline, body=body)

@@ -1,0 +1,215 @@
+"""Building a google-genai client for Vertex AI, and turning its errors into ours.
+
+Verified against google-genai 3.4 (`_api_client.py`):
+- `vertexai=True` with `project` + `location` sends `Authorization: Bearer` from the
+  credentials; with only `api_key` (express mode) it sends `x-goog-api-key` and
+  paths lose the `projects/{p}/locations/{l}/` prefix.
+- `HttpOptions.base_url` replaces the regional endpoint; the path keeps the API
+  version (`v1beta1/...`).
+- The client's own `retry_options` would apply to every call, create included, so
+  the client gets none; read calls pass `HttpRetryOptions` per request instead.
+- Static-token credentials (`google.oauth2.credentials.Credentials(token=...)`,
+  no expiry) are never refreshed, so no request goes to Google's token endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+import google.auth
+import google.auth.credentials
+import google.auth.exceptions
+import httpx
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from orchestrator.errors import (
+    ConfigError,
+    ProviderError,
+    ProviderPermanentError,
+    ProviderTransientError,
+)
+from orchestrator.providers.settings import GoogleSettings
+
+__all__ = [
+    "SubmitOutcomeUnknown",
+    "build_client",
+    "create_http_options",
+    "hide_secrets_in_sdk_logs",
+    "map_error",
+    "read_http_options",
+    "redact",
+]
+
+_CLOUD_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+# HTTP statuses worth another try: timeouts, rate limits, server trouble.
+_TRANSIENT_HTTP = frozenset({408, 429, 500, 502, 503, 504})
+
+try:  # google-genai prefers httpx2 when it is installed.
+    import httpx2
+
+    _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, httpx2.TransportError)
+    _CONNECT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx2.ConnectError)
+except ImportError:  # pragma: no cover - depends on the environment
+    _TRANSPORT_ERRORS = (httpx.TransportError,)
+    _CONNECT_ERRORS = (httpx.ConnectError,)
+
+
+class SubmitOutcomeUnknown(ProviderTransientError):
+    """A create call may have reached Vertex (timeout, dropped connection).
+
+    An operation may exist and may be billed, but its name never came back. Do not
+    resubmit automatically: a human (or a reconciliation step) decides.
+    """
+
+
+def build_client(
+    settings: GoogleSettings,
+    *,
+    credentials: google.auth.credentials.Credentials | None = None,
+) -> genai.Client:
+    """A Vertex AI client from settings; `credentials` overrides file / ADC."""
+    http_options = types.HttpOptions(timeout=settings.timeout_ms)
+    if settings.base_url:
+        http_options.base_url = settings.base_url
+        if settings.base_url.startswith("http://"):
+            # Plain HTTP (a loopback fake or a local proxy): no TLS, so skip the
+            # trust-store load the SDK otherwise does for every client (~0.1 s each).
+            http_options.client_args = {"verify": False}
+            http_options.async_client_args = {"verify": False}
+    api_key = settings.api_key.get_secret_value()
+    if api_key and credentials is None:
+        # Express mode: the key alone; project/location must not be passed with it.
+        return genai.Client(vertexai=True, api_key=api_key, http_options=http_options)
+    if not settings.project or not settings.location:
+        raise ConfigError(
+            "REELGATE_GOOGLE_PROJECT and REELGATE_GOOGLE_LOCATION are required "
+            "unless REELGATE_GOOGLE_API_KEY (Vertex AI express mode) is set"
+        )
+    if credentials is None and settings.credentials_file is not None:
+        credentials = _load_service_account(str(settings.credentials_file))
+    return genai.Client(
+        vertexai=True,
+        project=settings.project,
+        location=settings.location,
+        credentials=credentials,
+        http_options=http_options,
+    )
+
+
+def _load_service_account(path: str) -> google.auth.credentials.Credentials:
+    try:
+        creds, _ = google.auth.load_credentials_from_file(path, scopes=[_CLOUD_SCOPE])  # type: ignore[no-untyped-call]
+    except (OSError, google.auth.exceptions.DefaultCredentialsError) as exc:
+        # The message names the file, never its contents.
+        raise ConfigError(
+            f"cannot load Google credentials file {path}: {type(exc).__name__}"
+        ) from None
+    return creds  # type: ignore[no-any-return]
+
+
+def read_http_options(settings: GoogleSettings) -> types.HttpOptions:
+    """Per-request options for idempotent reads (polls): SDK-level retries."""
+    return types.HttpOptions(
+        retry_options=types.HttpRetryOptions(
+            attempts=settings.read_retry_attempts,
+            initial_delay=settings.read_retry_initial_s,
+            max_delay=settings.read_retry_max_s,
+            jitter=settings.read_retry_jitter_s,
+            http_status_codes=sorted(_TRANSIENT_HTTP),
+        )
+    )
+
+
+def create_http_options() -> types.HttpOptions:
+    """Per-request options for paid create calls: exactly one attempt.
+
+    Explicit per-request retry options also switch off the SDK's implicit resend on
+    aiohttp connection errors (`implicit_retry=False` in `_async_request`).
+    """
+    return types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1))
+
+
+# SDK loggers that can print a server's error text (tenacity logs each retried
+# APIError at INFO through `google_genai._api_client`).
+_SDK_LOGGERS = (
+    "google_genai._api_client",
+    "google_genai._common",
+    "google_genai.models",
+    "google_genai.operations",
+)
+
+
+class _SecretFilter(logging.Filter):
+    """Masks known secrets in SDK log records before any handler sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self.lock:
+            secrets = tuple(self.secrets)
+        if secrets:
+            message = record.getMessage()
+            cleaned = redact(message, secrets)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+_SDK_LOG_FILTER = _SecretFilter()
+
+
+def hide_secrets_in_sdk_logs(secrets: Iterable[str]) -> None:
+    """Register secrets to mask in google-genai's own log lines (idempotent)."""
+    with _SDK_LOG_FILTER.lock:
+        _SDK_LOG_FILTER.secrets.update(s for s in secrets if s)
+    for name in _SDK_LOGGERS:
+        logger = logging.getLogger(name)
+        if _SDK_LOG_FILTER not in logger.filters:
+            logger.addFilter(_SDK_LOG_FILTER)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def map_error(
+    exc: BaseException, *, action: str, secrets: Iterable[str] = (), submit: bool = False
+) -> ProviderError | None:
+    """Our error for a library error raised during `action`; None if not ours to map.
+
+    `submit=True` marks a paid create call: a timeout or dropped connection there
+    means the outcome is unknown (`SubmitOutcomeUnknown`), not merely transient.
+    """
+    secrets = tuple(secrets)
+    if isinstance(exc, genai_errors.APIError):
+        message = redact(
+            f"{action}: HTTP {exc.code} {exc.status or ''}: {exc.message or ''}", secrets
+        )
+        if exc.code in _TRANSIENT_HTTP:
+            return ProviderTransientError(message.strip())
+        return ProviderPermanentError(message.strip(), detail=redact(str(exc.details), secrets))
+    if isinstance(exc, _CONNECT_ERRORS):
+        # Nothing was sent: safe to call again later, even for a create.
+        return ProviderTransientError(f"{action}: cannot connect ({type(exc).__name__})")
+    if isinstance(exc, _TRANSPORT_ERRORS):
+        name = type(exc).__name__
+        if submit:
+            return SubmitOutcomeUnknown(
+                f"{action}: {name} after sending; the operation may exist - do not resubmit blindly"
+            )
+        return ProviderTransientError(f"{action}: {name}")
+    if isinstance(exc, google.auth.exceptions.RefreshError):
+        return ProviderPermanentError(f"{action}: credentials could not be refreshed")
+    if isinstance(exc, google.auth.exceptions.DefaultCredentialsError):
+        return ProviderPermanentError(f"{action}: no usable Google credentials")
+    return None

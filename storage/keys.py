@@ -1,0 +1,169 @@
+"""Object keys: how media is named in every backend.
+
+Keys look like ``{channel}/{task}/clips/clip_05_a2.mp4``. The attempt number is part
+of the key, so an object is never overwritten with different bytes: that is what
+lets R2 serve everything with ``Cache-Control: immutable``.
+
+Channel and task names come from Notion text that anybody in the workspace can type,
+so they are reduced to a bounded lowercase slug before they reach a key, and every
+backend re-checks the finished key with :func:`validate_key` (defence in depth: a
+key built elsewhere, or by hand, gets the same scrutiny).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Final, Literal
+
+from storage.errors import StoragePermanentError
+
+__all__ = [
+    "MAX_KEY_BYTES",
+    "MAX_SLUG_LENGTH",
+    "clip_key",
+    "contact_sheet_key",
+    "content_type_for",
+    "final_key",
+    "keyframe_key",
+    "narration_key",
+    "slugify",
+    "thumb_key",
+    "validate_key",
+]
+
+# S3 (and R2) limit object keys to 1024 bytes of UTF-8.
+MAX_KEY_BYTES: Final = 1024
+MAX_SLUG_LENGTH: Final = 48
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+# One key segment: starts with an alphanumeric (so never "." / ".." / hidden files),
+# then a conservative set that needs no URL escaping anywhere. No "%" at all, so a
+# percent-encoded "%2e%2e" can never be decoded into ".." by a server on the way.
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+_CONTENT_TYPES: Final[dict[str, str]] = {
+    "mp4": "video/mp4",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "srt": "application/x-subrip",
+    "vtt": "text/vtt",
+    "json": "application/json",
+}
+
+NarrationFormat = Literal["wav", "mp3", "m4a"]
+
+
+def slugify(text: str, *, max_length: int = MAX_SLUG_LENGTH) -> str:
+    """Reduce free text (a Notion channel name, a task title) to a safe key segment.
+
+    Lowercase ASCII letters, digits and single hyphens only; never empty; at most
+    ``max_length`` characters. Text that slugs to nothing (emoji, only punctuation)
+    or has to be cut short gets a short hash of the original appended, so two
+    different names never silently share a folder.
+    """
+    if max_length < 12:
+        raise ValueError("max_length must leave room for the hash suffix (>= 12)")
+    # NFKD splits accents off their letters ("é" -> "e" + U+0301); the ASCII
+    # encode then drops the combining marks, control characters and anything exotic.
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _NON_SLUG.sub("-", ascii_text.lower()).strip("-")
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if not slug:
+        return f"x-{digest}"
+    if len(slug) > max_length:
+        return f"{slug[: max_length - 9].rstrip('-')}-{digest}"
+    return slug
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` unchanged if it is a safe relative object key, else raise.
+
+    Rejected: empty keys, absolute keys, backslashes, ``.``/``..``/empty segments,
+    percent signs, control characters (NUL included), anything outside
+    ``[A-Za-z0-9._-]`` per segment, and keys over 1024 bytes.
+    """
+    if not isinstance(key, str) or not key:
+        raise StoragePermanentError("storage key is empty")
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise StoragePermanentError(f"storage key is longer than {MAX_KEY_BYTES} bytes")
+    if key.startswith("/"):
+        raise StoragePermanentError(f"storage key must be relative: {key!r}")
+    for segment in key.split("/"):
+        if segment in ("", ".", ".."):
+            raise StoragePermanentError(f"storage key has an empty or dot segment: {key!r}")
+        if not _SEGMENT.fullmatch(segment):
+            raise StoragePermanentError(f"storage key has unsafe characters: {key!r}")
+    return key
+
+
+def _positive(name: str, value: int, *, minimum: int) -> int:
+    # bool is an int subclass; True as a clip number is a bug upstream, not clip 1.
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise StoragePermanentError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _base(channel: str, task: str) -> str:
+    return f"{slugify(channel)}/{slugify(task)}"
+
+
+def keyframe_key(channel: str, task: str, number: int, attempt: int) -> str:
+    """``{channel}/{task}/keyframes/kf_03_a1.png``"""
+    n = _positive("keyframe number", number, minimum=0)
+    a = _positive("attempt", attempt, minimum=1)
+    return validate_key(f"{_base(channel, task)}/keyframes/kf_{n:02d}_a{a}.png")
+
+
+def clip_key(channel: str, task: str, number: int, attempt: int) -> str:
+    """``{channel}/{task}/clips/clip_05_a2.mp4``"""
+    n = _positive("clip number", number, minimum=1)
+    a = _positive("attempt", attempt, minimum=1)
+    return validate_key(f"{_base(channel, task)}/clips/clip_{n:02d}_a{a}.mp4")
+
+
+def thumb_key(channel: str, task: str, number: int, attempt: int) -> str:
+    """``{channel}/{task}/thumbs/clip_05_a2.jpg`` (poster frame of that clip attempt)."""
+    n = _positive("clip number", number, minimum=1)
+    a = _positive("attempt", attempt, minimum=1)
+    return validate_key(f"{_base(channel, task)}/thumbs/clip_{n:02d}_a{a}.jpg")
+
+
+def final_key(channel: str, task: str, round: int) -> str:
+    """``{channel}/{task}/final/final_r1.mp4``"""
+    r = _positive("round", round, minimum=1)
+    return validate_key(f"{_base(channel, task)}/final/final_r{r}.mp4")
+
+
+def contact_sheet_key(channel: str, task: str, round: int) -> str:
+    """``{channel}/{task}/sheets/contact_r1.jpg`` (all keyframes of a round on one image)."""
+    r = _positive("round", round, minimum=1)
+    return validate_key(f"{_base(channel, task)}/sheets/contact_r{r}.jpg")
+
+
+def narration_key(
+    channel: str,
+    task: str,
+    attempt: int,
+    *,
+    fmt: NarrationFormat = "wav",
+) -> str:
+    """``{channel}/{task}/audio/narration_a1.wav``"""
+    a = _positive("attempt", attempt, minimum=1)
+    if fmt not in ("wav", "mp3", "m4a"):
+        raise StoragePermanentError(f"unsupported narration format {fmt!r}")
+    return validate_key(f"{_base(channel, task)}/audio/narration_a{a}.{fmt}")
+
+
+def content_type_for(key: str, default: str = "application/octet-stream") -> str:
+    """The MIME type for a key's extension (a fixed table: no platform mime.types)."""
+    _, dot, ext = key.rpartition(".")
+    if not dot:
+        return default
+    return _CONTENT_TYPES.get(ext.lower(), default)

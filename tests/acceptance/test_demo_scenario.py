@@ -1,0 +1,105 @@
+"""Acceptance 1: the demo scenario, in-process, on SQLite with local everything.
+
+A reviewer (through the real notion-client) approves storyboard and keyframes,
+rejects clips 2 and 3 as too dark, approves the second round, audio and final.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notion_sync.local_api.server import LocalNotionServer
+from orchestrator.demo import REJECTION, run_demo
+from orchestrator.media import is_faststart, probe_sync
+from tests.helpers.notion_inspect import blocks_of, query_all
+
+EXPECTED_TIMELINE = [
+    "Queued",
+    "Planning",
+    "Storyboard Ready",
+    "Storyboard Approved",
+    "Generating Keyframes",
+    "Keyframes Ready",
+    "Keyframes Approved",
+    "Generating Video",
+    "Video Ready",
+    "Video Error",
+    "Generating Video",
+    "Video Ready",
+    "Video Approved",
+    "Generating Audio",
+    "Audio Ready",
+    "Audio Approved",
+    "Assembling",
+    "Final Ready",
+    "Done",
+]
+
+pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(300)]
+
+
+def _clip_requests(work_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(work_dir.rglob("request.json"))]
+
+
+async def test_demo_scenario_end_to_end(tmp_path: Path, local_notion: LocalNotionServer) -> None:
+    local_notion.knobs.disable_rate_limit()
+    summary = await run_demo(tmp_path / "demo", clips=4, seconds=4, server=local_notion)
+
+    assert summary.final_status == "Done"
+    assert summary.timeline == EXPECTED_TIMELINE
+    # Only the clips the review named were made again, once each.
+    assert summary.clips == [
+        {"number": 1, "attempts": 1, "status": "approved"},
+        {"number": 2, "attempts": 2, "status": "approved"},
+        {"number": 3, "attempts": 2, "status": "approved"},
+        {"number": 4, "attempts": 1, "status": "approved"},
+    ]
+    assert summary.provider_calls["clip_create"] == 6
+    assert summary.provider_calls["storyboard"] == 1
+    assert summary.provider_calls["keyframe"] == 5
+
+    # The reviewer's note reached exactly the regenerated clips' prompts.
+    requests = _clip_requests(tmp_path / "demo" / "local-provider")
+    assert len(requests) == 6
+    noted = [r for r in requests if "too dark" in r["prompt"]]
+    assert len(noted) == 2
+
+    # The final video: every clip in order, faststart, narration track.
+    final = Path(summary.final_video or "")
+    info = probe_sync(final)
+    clip_total = sum(
+        probe_sync(p).duration_s
+        for p in (tmp_path / "demo" / "media").rglob("clip_*_a*.mp4")
+        if p.name in {"clip_01_a1.mp4", "clip_02_a2.mp4", "clip_03_a2.mp4", "clip_04_a1.mp4"}
+    )
+    assert abs(info.duration_s - clip_total) <= 1 / 24 + 1e-6
+    assert is_faststart(final)
+    assert info.has_audio
+
+    # What Notion shows: one Videos row per clip, updated in place; blocks per round.
+    rows = await query_all(local_notion, "Videos")
+    by_clip = {r["properties"]["Clip"]["number"]: r for r in rows}
+    assert sorted(by_clip) == [1, 2, 3, 4]
+    assert {n: r["properties"]["Attempt"]["number"] for n, r in by_clip.items()} == {
+        1: 1,
+        2: 2,
+        3: 2,
+        4: 1,
+    }
+    assert all(r["properties"]["Status"]["select"]["name"] == "Approved" for r in rows)
+    assert all(r["properties"]["Video"]["files"] for r in rows)
+    blocks = blocks_of(local_notion, summary.task_page_id)
+    headings = [b["heading_2"]["rich_text"][0]["plain_text"] for b in blocks if b["type"] == "heading_2"]
+    assert "Video review — round 1" in headings
+    assert "Video review — round 2" in headings
+    assert sum(1 for b in blocks if b["type"] == "video") >= 4 + 2 + 1
+    page = local_notion.admin.page(summary.task_page_id)
+    log_text = "".join(t["plain_text"] for t in page["properties"]["Error Log"]["rich_text"])
+    assert REJECTION in log_text
+    assert summary.notion_requests > 0
+    assert summary.cost_usd == 0.0

@@ -1,0 +1,35 @@
+"""Reading the local Notion server's state in assertions (as a person would see it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notion_sync.local_api.server import LocalNotionServer
+
+
+def data_source_id(server: LocalNotionServer, title: str) -> str:
+    for ds_id, ds in server.state.data_sources.items():
+        text = "".join(t.get("plain_text", "") for t in ds.get("title", []))
+        if text == title:
+            return ds_id
+    raise KeyError(f"no data source titled {title!r}")
+
+
+async def query_all(server: LocalNotionServer, title: str) -> list[dict[str, Any]]:
+    return list(server.admin.pages(data_source_id(server, title)))
+
+
+def blocks_of(server: LocalNotionServer, page_id: str) -> list[dict[str, Any]]:
+    return list(server.admin.blocks(page_id))
+
+
+def comments_of(server: LocalNotionServer, page_id: str) -> list[str]:
+    return [
+        "".join(t.get("plain_text", "") for t in c.get("rich_text", []))
+        for c in server.admin.comments(page_id)
+    ]
+
+
+def status_of(server: LocalNotionServer, page_id: str) -> str:
+    prop = server.admin.page(page_id)["properties"]["Status"]
+    return str((prop.get(prop["type"]) or {}).get("name", ""))

@@ -1,0 +1,296 @@
+"""google provider: Veo clips (create once, poll, filter, errors) against the fake server."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from orchestrator.errors import ProviderPermanentError, ProviderTransientError
+from orchestrator.providers import (
+    ClipDone,
+    ClipFailed,
+    ClipFiltered,
+    ClipPending,
+    GoogleProvider,
+    Image,
+    SubmitOutcomeUnknown,
+    TimedOut,
+    rephrase_for_safety,
+    should_rephrase,
+    wait_for_clip,
+)
+from tests.fakes.vertex import FakeVertex, b64decode_any, tiny_mp4, tiny_png
+from tests.fixtures.vertex import MakeGoogleSettings, static_credentials
+
+START = Image(tiny_png("start"))
+END = Image(tiny_png("end"))
+
+
+async def _start(provider: GoogleProvider, prompt: str = "a calm sea", seconds: int = 8) -> str:
+    return await provider.start_clip(
+        START, END, prompt, seconds, "16:9", negative_prompt="text, watermark"
+    )
+
+
+async def _wait(provider: GoogleProvider, name: str, deadline_s: float = 5.0) -> object:
+    return await wait_for_clip(
+        provider, name, initial_s=0.01, max_s=0.05, deadline_s=deadline_s, poll_first=True
+    )
+
+
+async def test_create_request_carries_frames_and_config(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    name = await _start(google_provider, "waves roll in", seconds=6)
+
+    assert name.startswith(
+        "projects/test-project/locations/us-central1/publishers/google/models/"
+        "veo-3.1-generate-001/operations/"
+    )
+    (req,) = fake_vertex.requests_for("create")
+    assert req.path == (
+        "v1beta1/projects/test-project/locations/us-central1/publishers/google/models/"
+        "veo-3.1-generate-001:predictLongRunning"
+    )
+    instance = req.body["instances"][0]
+    assert instance["prompt"] == "waves roll in"
+    assert b64decode_any(instance["image"]["bytesBase64Encoded"]) == START.data
+    assert instance["image"]["mimeType"] == "image/png"
+    assert b64decode_any(instance["lastFrame"]["bytesBase64Encoded"]) == END.data
+    assert instance["lastFrame"]["mimeType"] == "image/png"
+    params = req.body["parameters"]
+    assert params["durationSeconds"] == 6
+    assert params["aspectRatio"] == "16:9"
+    assert params["negativePrompt"] == "text, watermark"
+    assert params["sampleCount"] == 1
+    assert params["generateAudio"] is False
+    assert fake_vertex.create_calls == {"waves roll in": 1}
+
+
+async def test_poll_pending_then_done_with_bytes(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.polls_until_done = 2
+    name = await _start(google_provider)
+
+    assert isinstance(await google_provider.poll_clip(name), ClipPending)
+    assert isinstance(await google_provider.poll_clip(name), ClipPending)
+    done = await google_provider.poll_clip(name)
+
+    assert isinstance(done, ClipDone)
+    assert done.video is not None
+    assert hashlib.sha256(done.video).digest() == hashlib.sha256(tiny_mp4()).digest()
+    assert done.video[4:8] == b"ftyp"
+    assert done.uri is None
+    assert done.mime_type == "video/mp4"
+    assert done.charge is not None
+    assert done.charge.units == 8
+    assert done.charge.unit == "second"
+    assert done.charge.usd == pytest.approx(8 * 0.20)
+    body = fake_vertex.requests_for("poll")[0].body
+    assert body == {"operationName": name}
+
+
+async def test_done_with_gcs_uri(google_provider: GoogleProvider, fake_vertex: FakeVertex) -> None:
+    fake_vertex.video_delivery = "gcs"
+    result = await _wait(google_provider, await _start(google_provider, seconds=4))
+
+    assert isinstance(result, ClipDone)
+    assert result.video is None
+    assert result.uri is not None
+    assert result.uri.startswith("gs://fake-veo-output/")
+    assert result.charge is not None
+    assert result.charge.units == 4
+
+
+async def test_rai_filtered_is_free_with_reasons(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.filter_prompts(r"battle", reasons=("Support codes: 29310472",))
+    result = await _wait(google_provider, await _start(google_provider, "a bloody battle"))
+
+    assert isinstance(result, ClipFiltered)
+    assert result.reasons == ("Support codes: 29310472",)
+    assert result.charge is not None
+    assert result.charge.usd == 0.0
+
+
+async def test_rephrase_after_filter_is_bounded_and_succeeds(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    # The filter objects to gore and weapons; the rephrase removes both words.
+    fake_vertex.filter_prompts(r"(?i)bloody|swords")
+    prompt = "two knights fight a bloody battle with swords"
+    retries = google_provider.settings.rai_rephrase_retries
+    assert retries == 1
+    result = await _wait(google_provider, await _start(google_provider, prompt))
+    rephrases = 0
+    while isinstance(result, ClipFiltered) and should_rephrase(rephrases, retries):
+        rephrases += 1
+        prompt = rephrase_for_safety(prompt, result.reasons, rephrases)
+        result = await _wait(google_provider, await _start(google_provider, prompt))
+
+    assert isinstance(result, ClipDone)
+    assert rephrases == 1
+    assert "bloody" not in prompt
+    assert "swords" not in prompt
+    # One create per distinct prompt: the original and its rephrase.
+    assert fake_vertex.total_creates == 2
+    assert set(fake_vertex.create_calls.values()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "transient"),
+    [
+        (8, "RESOURCE_EXHAUSTED", True),
+        (14, "UNAVAILABLE", True),
+        (13, "INTERNAL", True),
+        (4, "DEADLINE_EXCEEDED", True),
+        (3, "INVALID_ARGUMENT", False),
+        (7, "PERMISSION_DENIED", False),
+        (5, "NOT_FOUND", False),
+    ],
+)
+async def test_operation_error_maps_rpc_code(
+    google_provider: GoogleProvider,
+    fake_vertex: FakeVertex,
+    code: int,
+    name: str,
+    transient: bool,
+) -> None:
+    fake_vertex.fail_operations(r".", code=code, message=f"boom {code}")
+    result = await _wait(google_provider, await _start(google_provider))
+
+    assert result == ClipFailed(code=name, message=f"boom {code}", transient=transient)
+
+
+@pytest.mark.parametrize("status", [429, 503, 500])
+async def test_http_errors_on_poll_are_transient(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex, status: int
+) -> None:
+    name = await _start(google_provider)
+    attempts = google_provider.settings.read_retry_attempts
+    fake_vertex.fail_next("poll", status, times=attempts)
+
+    with pytest.raises(ProviderTransientError, match=str(status)):
+        await google_provider.poll_clip(name)
+    # The SDK retried the read `attempts` times, then the next poll succeeds.
+    assert fake_vertex.poll_calls[name] == 0
+    assert len(fake_vertex.requests_for("poll")) == attempts
+    assert isinstance(await _wait(google_provider, name), ClipDone)
+
+
+async def test_one_poll_error_is_absorbed_by_read_retry(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.polls_until_done = 0
+    name = await _start(google_provider)
+    fake_vertex.fail_next("poll", 503, times=1)
+
+    assert isinstance(await google_provider.poll_clip(name), ClipDone)
+    assert len(fake_vertex.requests_for("poll")) == 2
+
+
+@pytest.mark.parametrize("status", [400, 403, 404])
+async def test_permanent_http_errors_on_poll(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex, status: int
+) -> None:
+    name = await _start(google_provider)
+    fake_vertex.fail_next("poll", status)
+
+    with pytest.raises(ProviderPermanentError, match=str(status)):
+        await google_provider.poll_clip(name)
+    assert len(fake_vertex.requests_for("poll")) == 1  # not retried
+
+
+async def test_unknown_operation_is_permanent(google_provider: GoogleProvider) -> None:
+    bogus = (
+        "projects/test-project/locations/us-central1/publishers/google/models/"
+        "veo-3.1-generate-001/operations/00000000-0000-0000-0000-000000000000"
+    )
+    with pytest.raises(ProviderPermanentError, match="404"):
+        await google_provider.poll_clip(bogus)
+
+
+async def test_400_on_create_is_permanent_and_sent_once(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.fail_next("create", 400, message="Image is not a supported format.")
+
+    with pytest.raises(ProviderPermanentError, match="not a supported format"):
+        await _start(google_provider, "rejected")
+    assert fake_vertex.create_calls == {"rejected": 1}
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_transient_create_errors_are_not_retried(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex, status: int
+) -> None:
+    fake_vertex.fail_next("create", status, times=5)
+
+    with pytest.raises(ProviderTransientError) as info:
+        await _start(google_provider, "busy")
+    assert not isinstance(info.value, SubmitOutcomeUnknown)  # Vertex said no: nothing exists
+    assert fake_vertex.create_calls == {"busy": 1}
+
+
+async def test_create_timeout_is_outcome_unknown(
+    fake_vertex: FakeVertex, google_settings: MakeGoogleSettings
+) -> None:
+    fake_vertex.latency_s = 0.5
+    provider = GoogleProvider(google_settings(timeout_ms=100), credentials=static_credentials())
+    try:
+        with pytest.raises(SubmitOutcomeUnknown, match="do not resubmit"):
+            await _start(provider, "slow")
+    finally:
+        await provider.aclose()
+    assert len(fake_vertex.requests_for("create")) == 1
+
+
+@pytest.mark.parametrize("seconds", [0, 5, 7, 10])
+async def test_unsupported_duration_is_refused_before_any_request(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex, seconds: int
+) -> None:
+    with pytest.raises(ProviderPermanentError, match="4, 6 or 8"):
+        await _start(google_provider, seconds=seconds)
+    assert fake_vertex.requests == []
+
+
+async def test_never_finishing_operation_times_out(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.never_finish(r"eternal")
+    name = await _start(google_provider, "an eternal sunset")
+
+    result = await _wait(google_provider, name, deadline_s=0.3)
+
+    assert isinstance(result, TimedOut)
+    assert result.operation_name == name
+    assert result.polls >= 2
+    assert 0.3 <= result.elapsed_s < 2.0
+    assert fake_vertex.create_calls == {"an eternal sunset": 1}
+
+
+async def test_wait_rides_out_transient_poll_errors(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    name = await _start(google_provider)
+    fake_vertex.fail_next("poll", 429, times=4)  # two failed polls of two SDK attempts
+
+    result = await _wait(google_provider, name)
+
+    assert isinstance(result, ClipDone)
+
+
+async def test_filter_first_n_attempts_of_a_prompt(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.filter_prompts(r"storm", first_n=2)
+    results = [
+        await _wait(google_provider, await _start(google_provider, "a storm at sea"))
+        for _ in range(3)
+    ]
+
+    assert [r.state for r in results] == ["filtered", "filtered", "done"]  # type: ignore[attr-defined]
+    assert fake_vertex.create_calls == {"a storm at sea": 3}
