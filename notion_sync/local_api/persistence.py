@@ -47,6 +47,9 @@ class JsonPersistence:
 
     def start(self) -> None:
         self.state.on_write = lambda _state: self._dirty.set()
+        if not self.path.exists():
+            # Save the fresh workspace at once so its root page id survives a restart.
+            self.flush()
         self._thread = threading.Thread(target=self._run, name="local-notion-save", daemon=True)
         self._thread.start()
 

@@ -449,7 +449,28 @@ def _apply_values(state: LocalNotionState, page: JSON, raw: Any, actor: str) -> 
         staged[prop["id"]] = normalize_property_value(
             state, prop, value, f"body.properties.{key}", actor=actor
         )
+    for prop_id, value in staged.items():
+        prop = schema[prop_id]
+        if prop["type"] == "relation" and prop["config"].get("synced_property_id"):
+            _sync_dual_relation(state, page, prop, page["values"].get(prop_id) or [], value)
     page["values"].update(staged)
+
+
+def _sync_dual_relation(
+    state: LocalNotionState, page: JSON, prop: JSON, before: list[str], after: list[str]
+) -> None:
+    """Mirror a dual relation on the related pages' synced property, as Notion does."""
+    synced = prop["config"]["synced_property_id"]
+    for other_id in set(before) ^ set(after):
+        other = state.pages.get(other_id)
+        if other is None or other["data_source_id"] != prop["config"]["data_source_id"]:
+            continue
+        links: list[str] = list(other["values"].get(synced) or [])
+        if other_id in after and page["id"] not in links:
+            links.append(page["id"])
+        elif other_id not in after and page["id"] in links:
+            links.remove(page["id"])
+        other["values"][synced] = links
 
 
 def _not_trashed(state: LocalNotionState, block_id: str) -> None:

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.pipeline.context import PipelineContext
-from orchestrator.pipeline.queries import aspect_of
 from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.notion_out import file_ref, sync_clip_row
+from orchestrator.pipeline.queries import aspect_of
 from orchestrator.providers.base import Image
 from orchestrator.state.status import STAGES
 from storage.keys import keyframe_key

@@ -9,10 +9,10 @@ from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ProviderPermanentError
 from orchestrator.pipeline.context import PipelineContext
-from orchestrator.pipeline.queries import aspect_of
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.notion_out import sync_clip_row
+from orchestrator.pipeline.queries import aspect_of
 from orchestrator.providers.base import Shot, Storyboard
 from orchestrator.state.status import STAGES
 

@@ -35,20 +35,19 @@ log = structlog.get_logger(__name__)
 EDITABLE = (Status.DRAFT, Status.QUEUED)
 
 
-def _copy_fields(task: Task, page: TaskPage) -> None:
+def _copy_fields(ctx: PipelineContext, task: Task, page: TaskPage) -> None:
     task.title = page.title
     task.notion_url = page.url
     task.owner_ids = list(page.owner_ids)
     task.error_log = page.error_log
     if Status(task.status) in EDITABLE:
+        # Empty columns take the channel's defaults; the page wins where it is set.
+        defaults = ctx.channels.get(page.channel).defaults
         task.brief = page.brief
         task.channel = page.channel or "default"
-        if page.clip_count:
-            task.clip_count = max(1, int(page.clip_count))
-        if page.clip_seconds:
-            task.clip_seconds = int(page.clip_seconds)
-        if page.aspect_ratio:
-            task.aspect_ratio = page.aspect_ratio
+        task.clip_count = int(page.clip_count or defaults.clip_count)
+        task.clip_seconds = int(page.clip_seconds or defaults.clip_seconds)
+        task.aspect_ratio = page.aspect_ratio or defaults.aspect_ratio
 
 
 def _editor(page: TaskPage) -> str:
@@ -77,7 +76,7 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         initial = status if status in EDITABLE else Status.DRAFT
         assert initial is not None
         task = Task(notion_page_id=page.page_id, status=initial.value, status_changed_at=now)
-        _copy_fields(task, page)
+        _copy_fields(ctx, task, page)
         task.last_seen_status = label
         session.add(task)
         await session.flush()
@@ -104,7 +103,7 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         task.last_seen_edit_at = page.last_edited_time
         return
 
-    _copy_fields(task, page)
+    _copy_fields(ctx, task, page)
     task.last_seen_fingerprint = page.fingerprint
     task.last_seen_edit_at = page.last_edited_time
     if page.in_trash and not Status(task.status).terminal:

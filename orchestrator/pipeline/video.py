@@ -23,7 +23,6 @@ from orchestrator.errors import ProviderPermanentError, ProviderTransientError
 from orchestrator.media import contact_sheet
 from orchestrator.pipeline.budget import clip_cost
 from orchestrator.pipeline.context import PipelineContext
-from orchestrator.pipeline.queries import aspect_of
 from orchestrator.pipeline.files import ensure_local, task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.notion_out import (
@@ -34,6 +33,7 @@ from orchestrator.pipeline.notion_out import (
     sync_clip_row,
     update_task_fields,
 )
+from orchestrator.pipeline.queries import aspect_of
 from orchestrator.providers import SubmitOutcomeUnknown
 from orchestrator.providers.base import Image
 from orchestrator.state.status import STAGES, Status

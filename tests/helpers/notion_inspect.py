@@ -10,7 +10,7 @@ from notion_sync.local_api.server import LocalNotionServer
 def data_source_id(server: LocalNotionServer, title: str) -> str:
     for ds_id, ds in server.state.data_sources.items():
         text = "".join(t.get("plain_text", "") for t in ds.get("title", []))
-        if text == title:
+        if text == title or text.endswith(f" {title}"):
             return ds_id
     raise KeyError(f"no data source titled {title!r}")
 

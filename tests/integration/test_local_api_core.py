@@ -33,14 +33,19 @@ async def make_tasks(notion: AsyncClient, server: LocalNotionServer, **kw: bool)
 
 async def test_users_me_list_and_retrieve(local_notion: LocalNotionServer, notion: AsyncClient):
     me = await notion.users.me()
-    assert me["object"] == "user" and me["type"] == "bot" and UUID_RE.match(me["id"])
+    assert me["object"] == "user"
+    assert me["type"] == "bot"
+    assert UUID_RE.match(me["id"])
     assert me["bot"]["workspace_name"] == "reelgate workspace"
     users = await notion.users.list()
     names = {u["name"] for u in users["results"]}
     assert {"Rita Reviewer", "Cory Creator"} <= names
-    assert users["type"] == "user" and users["user"] == {} and users["has_more"] is False
+    assert users["type"] == "user"
+    assert users["user"] == {}
+    assert users["has_more"] is False
     rita = await notion.users.retrieve(local_notion.state.reviewer_id)
-    assert rita["type"] == "person" and rita["person"]["email"] == "rita@example.com"
+    assert rita["type"] == "person"
+    assert rita["person"]["email"] == "rita@example.com"
 
 
 async def test_search_finds_root_page_and_data_sources(
@@ -78,7 +83,8 @@ async def test_database_and_data_source_shapes(
     assert ds["properties"]["Name"]["id"] == "title"
     assert ds["properties"]["Clips"]["number"] == {"format": "number"}
     for name, prop in ds["properties"].items():
-        assert prop["name"] == name and prop["type"] in prop
+        assert prop["name"] == name
+        assert prop["type"] in prop
     # The database shows up as a child_database block of its parent page.
     children = await notion.blocks.children.list(local_notion.root_page_id)
     assert [(b["type"], b["id"]) for b in children["results"]] == [("child_database", db_id)]
@@ -100,7 +106,8 @@ async def test_patch_data_source_adds_renames_and_extends_options(
         },
     )
     props = after["properties"]
-    assert "Brief" not in props and props["Creative brief"]["id"] == brief_id
+    assert "Brief" not in props
+    assert props["Creative brief"]["id"] == brief_id
     assert props["Error Log"]["type"] == "rich_text"
     names = [o["name"] for o in props["Status"]["select"]["options"]]
     assert names == ["Draft", "Queued", "Planning", "Done", "Cancelled"]
@@ -127,10 +134,22 @@ async def test_page_create_retrieve_update_and_shape(
             "Auto": {"checkbox": True},
         },
     )
-    for key in (
-        "object id created_time last_edited_time created_by last_edited_by cover icon parent "
-        "archived in_trash properties url public_url"
-    ).split():
+    for key in [
+        "object",
+        "id",
+        "created_time",
+        "last_edited_time",
+        "created_by",
+        "last_edited_by",
+        "cover",
+        "icon",
+        "parent",
+        "archived",
+        "in_trash",
+        "properties",
+        "url",
+        "public_url",
+    ]:
         assert key in page
     db_id = (await notion.data_sources.retrieve(ds_id))["parent"]["database_id"]
     assert page["parent"] == {
@@ -162,15 +181,18 @@ async def test_page_create_retrieve_update_and_shape(
     assert props["Owner"]["people"][0]["id"] == rita
     assert props["Created"]["created_time"] == page["created_time"]
     assert props["Editor"]["last_edited_by"]["type"] == "bot"
-    assert props["Media"]["files"] == [] and props["Auto"]["checkbox"] is True
-    assert page["url"].startswith("https://www.notion.so/") and page["public_url"] is None
+    assert props["Media"]["files"] == []
+    assert props["Auto"]["checkbox"] is True
+    assert page["url"].startswith("https://www.notion.so/")
+    assert page["public_url"] is None
 
     got = await notion.pages.retrieve(page["id"])
     assert got["properties"] == props
     updated = await notion.pages.update(page["id"], properties={"Clips": {"number": None}})
     assert updated["properties"]["Clips"]["number"] is None
     trashed = await notion.pages.update(page["id"], in_trash=True)
-    assert trashed["in_trash"] is True and trashed["archived"] is True
+    assert trashed["in_trash"] is True
+    assert trashed["archived"] is True
     restored = await notion.pages.update(page["id"], archived=False)
     assert restored["in_trash"] is False
 
@@ -218,12 +240,16 @@ async def test_property_item_pagination(local_notion: LocalNotionServer, notion:
         },
     )
     rel = page["properties"]["Task"]
-    assert len(rel["relation"]) == 25 and rel["has_more"] is True
+    assert len(rel["relation"]) == 25
+    assert rel["has_more"] is True
     rel_id = rel["id"]
     first = await notion.pages.properties.retrieve(page["id"], rel_id, page_size=20)
-    assert first["object"] == "list" and first["type"] == "property_item"
-    assert first["property_item"]["type"] == "relation" and first["property_item"]["id"] == rel_id
-    assert first["has_more"] is True and first["property_item"]["next_url"]
+    assert first["object"] == "list"
+    assert first["type"] == "property_item"
+    assert first["property_item"]["type"] == "relation"
+    assert first["property_item"]["id"] == rel_id
+    assert first["has_more"] is True
+    assert first["property_item"]["next_url"]
     assert first["results"][0] == {
         "object": "property_item",
         "id": rel_id,
@@ -234,7 +260,8 @@ async def test_property_item_pagination(local_notion: LocalNotionServer, notion:
         page["id"], rel_id, start_cursor=first["next_cursor"]
     )
     got = [r["relation"]["id"] for r in first["results"] + second["results"]]
-    assert got == targets and second["has_more"] is False
+    assert got == targets
+    assert second["has_more"] is False
     title = await notion.pages.properties.retrieve(page["id"], "title")
     assert [r["title"]["plain_text"] for r in title["results"]] == ["a", "b"]
     number_db = await make_tasks(notion, local_notion)
@@ -264,7 +291,8 @@ async def test_blocks_append_list_paginate_and_after(
             },
         ],
     )
-    assert appended["object"] == "list" and appended["type"] == "block"
+    assert appended["object"] == "list"
+    assert appended["type"] == "block"
     assert [b["type"] for b in appended["results"]] == ["heading_2", "divider", "toggle"]
     toggle = appended["results"][2]
     assert toggle["has_children"] is True
@@ -281,9 +309,11 @@ async def test_blocks_append_list_paginate_and_after(
         page["id"], children=[{"paragraph": {"rich_text": text(str(i))}} for i in range(100)]
     )
     first = await notion.blocks.children.list(page["id"], page_size=60)
-    assert len(first["results"]) == 60 and first["has_more"] is True
+    assert len(first["results"]) == 60
+    assert first["has_more"] is True
     rest = await notion.blocks.children.list(page["id"], start_cursor=first["next_cursor"])
-    assert len(rest["results"]) == 44 and rest["next_cursor"] is None
+    assert len(rest["results"]) == 44
+    assert rest["next_cursor"] is None
     block = await notion.blocks.retrieve(appended["results"][1]["id"])
     assert block["type"] == "divider"
     deleted = await notion.blocks.delete(block["id"])
@@ -306,11 +336,13 @@ async def test_comments_with_mention_and_reviewer_identity(
             {"type": "text", "text": {"content": " status moved back"}},
         ],
     )
-    assert comment["object"] == "comment" and UUID_RE.match(comment["discussion_id"])
+    assert comment["object"] == "comment"
+    assert UUID_RE.match(comment["discussion_id"])
     mention = comment["rich_text"][0]
     assert mention["type"] == "mention"
     assert mention["mention"] == {"type": "user", "user": {"object": "user", "id": rita}}
-    assert mention["plain_text"] == "@Rita Reviewer" and mention["href"] is None
+    assert mention["plain_text"] == "@Rita Reviewer"
+    assert mention["href"] is None
     as_rita = make_notion_client(local_notion, user="Rita Reviewer")
     try:
         reply = await as_rita.comments.create(
@@ -347,13 +379,15 @@ async def test_auth_missing_token_and_required_token():
         server.knobs.disable_rate_limit()
         async with httpx.AsyncClient(base_url=server.base_url) as raw:
             missing = await raw.get("/v1/users/me", headers={"Notion-Version": "2025-09-03"})
-        assert missing.status_code == 401 and missing.json()["code"] == "unauthorized"
+        assert missing.status_code == 401
+        assert missing.json()["code"] == "unauthorized"
         wrong = make_notion_client(server, auth="nope")
         right = make_notion_client(server, auth="secret")
         try:
             with pytest.raises(APIResponseError) as info:
                 await wrong.users.me()
-            assert info.value.status == 401 and info.value.code == "unauthorized"
+            assert info.value.status == 401
+            assert info.value.code == "unauthorized"
             assert (await right.users.me())["type"] == "bot"
         finally:
             await wrong.aclose()
@@ -373,17 +407,21 @@ async def test_not_found_invalid_json_and_unknown_route(
     ):
         with pytest.raises(APIResponseError) as info:
             await call
-        assert info.value.status == 404 and info.value.code == "object_not_found"
+        assert info.value.status == 404
+        assert info.value.code == "object_not_found"
         body = json.loads(info.value.body)
-        assert body["object"] == "error" and body["request_id"] == info.value.request_id
+        assert body["object"] == "error"
+        assert body["request_id"] == info.value.request_id
     headers = {"Authorization": "Bearer t", "Notion-Version": "2025-09-03"}
     async with httpx.AsyncClient(base_url=local_notion.base_url, headers=headers) as raw:
         bad = await raw.post(
             "/v1/pages", content=b"{not json", headers={"Content-Type": "application/json"}
         )
-        assert bad.status_code == 400 and bad.json()["code"] == "invalid_json"
+        assert bad.status_code == 400
+        assert bad.json()["code"] == "invalid_json"
         nowhere = await raw.get("/v1/nowhere")
-        assert nowhere.status_code == 400 and nowhere.json()["code"] == "invalid_request_url"
+        assert nowhere.status_code == 400
+        assert nowhere.json()["code"] == "invalid_request_url"
 
 
 async def test_request_log_records_every_request(
@@ -398,4 +436,36 @@ async def test_request_log_records_every_request(
     assert log.count(method="POST", path_prefix="/v1/search") == 1
     assert log.count(status=404) == 1
     entry = log.entries(path_prefix="/v1/users/me")[0]
-    assert entry.status == 200 and entry.duration >= 0 and entry.user_id
+    assert entry.status == 200
+    assert entry.duration >= 0
+    assert entry.user_id
+
+
+async def test_dual_relation_is_mirrored(local_notion: LocalNotionServer, notion: AsyncClient):
+    tasks = await make_tasks(notion, local_notion)
+    db = await notion.databases.create(
+        parent={"page_id": local_notion.root_page_id},
+        title=text("Videos"),
+        initial_data_source={
+            "properties": {
+                "Clip": {"title": {}},
+                "Task": {"relation": {"data_source_id": tasks, "dual_property": {}}},
+            }
+        },
+    )
+    videos = db["data_sources"][0]["id"]
+    task_schema = (await notion.data_sources.retrieve(tasks))["properties"]
+    synced = task_schema["Videos"]
+    assert synced["type"] == "relation"
+    assert synced["relation"]["data_source_id"] == videos
+    assert synced["relation"]["type"] == "dual_property"
+    task = local_notion.admin.create_page(tasks, {"Name": {"title": text("t")}})
+    clip = await notion.pages.create(
+        parent={"data_source_id": videos},
+        properties={"Task": {"relation": [{"id": task["id"]}]}},
+    )
+    mirrored = await notion.pages.retrieve(task["id"])
+    assert mirrored["properties"]["Videos"]["relation"] == [{"id": clip["id"]}]
+    await notion.pages.update(clip["id"], properties={"Task": {"relation": []}})
+    cleared = await notion.pages.retrieve(task["id"])
+    assert cleared["properties"]["Videos"]["relation"] == []
