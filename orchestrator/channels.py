@@ -310,7 +310,11 @@ def _describe(error: Any) -> str:
     got = f" (got {_show(error['input'])})"
     if kind == "extra_forbidden":
         loc = tuple(error["loc"])
-        return _unknown_key(str(loc[-1]), _allowed_keys(loc[:-1]))
+        key = str(loc[-1])
+        if len(loc) == 1 and key in VideoDefaults.model_fields:
+            # The commonest slip: clip settings written at the channel level.
+            return f'unknown key here ({key} goes in the "defaults" table: defaults.{key})'
+        return _unknown_key(key, _allowed_keys(loc[:-1]))
     if kind == "missing":
         return "missing required key"
     if kind == "literal_error":

@@ -29,7 +29,7 @@ from notion_sync.client import NotionClient
 from notion_sync.local_api.server import LocalNotionServer
 from notion_sync.schema import StatusOption, setup_notion
 from notion_sync.settings import NotionSettings
-from orchestrator.channels import load_channels
+from orchestrator.channels import Channels, load_channels
 from orchestrator.config import AppConfig
 from orchestrator.daemon.daemon import Daemon
 from orchestrator.daemon.runtime import build_runtime, prepare
@@ -191,6 +191,8 @@ async def run_demo(
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     timeout_s: float = 600.0,
     server: LocalNotionServer | None = None,
+    channels: Channels | None = None,
+    configure: Callable[[AppConfig], AppConfig] | None = None,
 ) -> DemoSummary:
     """Run the scenario; a given `server` is left running so callers can inspect it."""
     started = time.monotonic()
@@ -225,10 +227,13 @@ async def run_demo(
         config = demo_config(
             data_dir, server.base_url, setup.tasks_data_source_id, setup.videos_data_source_id
         )
+        if configure is not None:
+            # The same scenario on other backends (the production-path acceptance test).
+            config = configure(config)
         engine = create_engine(config.settings.database_url)
         await upgrade(engine)
         await engine.dispose()
-        runtime = await build_runtime(config, channels=load_channels(None))
+        runtime = await build_runtime(config, channels=channels or load_channels(None))
         await prepare(runtime)
         daemon = Daemon(runtime)
         reviewer = Reviewer(server.base_url, REVIEWER_TOKEN, page_id, script or DEFAULT_SCRIPT)
@@ -300,7 +305,10 @@ async def _summary(
         for sample in metric.samples:
             if sample.name.endswith("_total"):
                 calls[sample.labels["kind"]] += int(sample.value)
-    final = runtime.config.storage.local_dir / task.final_key if task.final_key else None
+    # The demo's own copy of the final video (the stored one may be remote).
+    final = (
+        runtime.ctx.task_dir(task.id) / f"final_r{task.final_round}.mp4" if task.final_key else None
+    )
     return DemoSummary(
         final_video=str(final.resolve()) if final else None,
         timeline=timeline,

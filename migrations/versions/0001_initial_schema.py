@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 11:51:41.595117
+Create Date: 2026-11-21 12:12:24.857417
 """
 
 from __future__ import annotations
@@ -224,15 +224,16 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_lines")),
-        sa.UniqueConstraint("task_id", "line_hash", name=op.f("uq_review_lines_task_id")),
     )
     with op.batch_alter_table("review_lines", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_lines_line_hash"), ["line_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_lines_task_id"), ["task_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("review_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_lines_task_id"))
+        batch_op.drop_index(batch_op.f("ix_review_lines_line_hash"))
 
     op.drop_table("review_lines")
     with op.batch_alter_table("outbox", schema=None) as batch_op:

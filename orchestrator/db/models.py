@@ -234,12 +234,11 @@ class ReviewLine(Base):
     """Hashes of Error Log lines already acted on, per task and review round."""
 
     __tablename__ = "review_lines"
-    __table_args__ = (UniqueConstraint("task_id", "line_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     round: Mapped[int] = mapped_column(Integer)
-    line_hash: Mapped[str] = mapped_column(String(64))
+    line_hash: Mapped[str] = mapped_column(String(64), index=True)
     line: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -57,7 +57,7 @@ async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
             row.narration_key = stored.key
             row.narration_url = stored.url or None
             row.narration_seconds = narration.seconds
-            record_charge(
+            await record_charge(
                 session,
                 task,
                 narration.charge,

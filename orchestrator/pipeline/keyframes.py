@@ -76,7 +76,7 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
             row.public_url = stored.url or None
             row.file_upload_id = stored.file_upload_id
             row.sha256 = stored.sha256
-            row.cost_usd += record_charge(
+            row.cost_usd += await record_charge(
                 session, task, image.charge, kind="keyframe", metrics=ctx.metrics
             )
             await _sync_neighbour_rows(session, task, kf.number)

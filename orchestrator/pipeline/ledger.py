@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from orchestrator.db.models import CostEntry, Task
 from orchestrator.metrics import Metrics
@@ -11,7 +13,7 @@ from orchestrator.providers.base import Charge
 __all__ = ["record_charge"]
 
 
-def record_charge(
+async def record_charge(
     session: AsyncSession,
     task: Task,
     charge: Charge | None,
@@ -37,6 +39,16 @@ def record_charge(
             operation_name=operation_name,
         )
     )
-    task.cost_usd = round(task.cost_usd + charge.usd, 6)
+    # Several clips of one task finish concurrently: add in SQL, never read-modify-write.
+    total = (
+        await session.execute(
+            update(Task)
+            .where(Task.id == task.id)
+            .values(cost_usd=Task.cost_usd + charge.usd)
+            .returning(Task.cost_usd)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    set_committed_value(task, "cost_usd", float(total))
     metrics.cost_usd.labels(provider=charge.provider, model=charge.model).inc(charge.usd)
     return charge.usd

@@ -163,7 +163,7 @@ async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, re
         assert clip is not None
         task = await session.get(Task, clip.task_id)
         assert task is not None
-        record_charge(
+        await record_charge(
             session,
             task,
             result.charge,
@@ -259,7 +259,7 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
         clip.bytes = stored.bytes
         clip.sha256 = stored.sha256
         clip.error = None
-        clip.cost_usd += record_charge(
+        clip.cost_usd += await record_charge(
             session,
             task,
             result.charge,

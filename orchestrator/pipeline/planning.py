@@ -72,7 +72,7 @@ async def plan(ctx: PipelineContext, task_id: int) -> None:
         async with ctx.sessions() as session, session.begin():
             task = await session.get(Task, task_id)
             assert task is not None
-            record_charge(session, task, board.charge, kind="storyboard", metrics=ctx.metrics)
+            await record_charge(session, task, board.charge, kind="storyboard", metrics=ctx.metrics)
             clips, keyframes = await _load(session, task)
             _apply(session, task, board, clips, keyframes, replan)
             await session.flush()

@@ -1,29 +1,29 @@
 """X Error: read what the reviewer asked for, regenerate only that.
 
-Error Log lines are keyed by their normalised text *and occurrence*: the log is
-append-only across rounds, so a line acted on in round 1 is not acted on again in
-round 2, while the same words written again (a second occurrence) are a new request.
+Which Error Log lines are new: each time the daemon reads a review it appends a
+marker line (`[reelgate …] review read: …`). A reviewer line is new when it stands
+after the last marker, or when its text was never acted on before. So a log kept
+across rounds is not re-read, while a log that was cleared and retyped (the
+marker gone with it) is read again, even where the words repeat an earlier round.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter
 from dataclasses import dataclass
 
-from orchestrator.channels import ChannelConfig
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchestrator.channels import ChannelConfig
 from orchestrator.db.models import Clip, Keyframe, ReviewLine, Task
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost, narration_cost, storyboard_cost
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.gates import review_rounds_used, stage_of
-from orchestrator.pipeline.notion_out import comment, move, sync_clip_row
+from orchestrator.pipeline.notion_out import comment, log_error_line, move, sync_clip_row
 from orchestrator.review import accepted_forms_help, is_daemon_line, line_hash, parse_review
 from orchestrator.state.status import Stage, Status
 
-__all__ = ["NewLine", "apply_review", "new_review_lines"]
+__all__ = ["REVIEW_MARK", "NewLine", "apply_review", "new_review_lines"]
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,23 @@ class NewLine:
     key: str  # stored in review_lines.line_hash
 
 
+REVIEW_MARK = "review read:"
+
+
 def new_review_lines(error_log: str, acted_on: set[str]) -> list[NewLine]:
-    seen: Counter[str] = Counter()
+    lines = [raw.strip() for raw in error_log.splitlines()]
+    last_mark = max(
+        (i for i, text in enumerate(lines) if is_daemon_line(text) and REVIEW_MARK in text),
+        default=-1,
+    )
     out: list[NewLine] = []
-    for raw in error_log.splitlines():
-        text = raw.strip()
+    taken: set[str] = set()
+    for i, text in enumerate(lines):
         if not text or is_daemon_line(text):
             continue
-        base = line_hash(text)
-        seen[base] += 1
-        key = hashlib.sha256(f"{base}#{seen[base]}".encode()).hexdigest()
-        if key not in acted_on:
+        key = line_hash(text)
+        if (i > last_mark or key not in acted_on) and key not in taken:
+            taken.add(key)
             out.append(NewLine(text, key))
     return out
 
@@ -51,7 +57,11 @@ def _quote(lines: list[str]) -> str:
     return "\n".join(f"> {line}" for line in lines)
 
 
-async def _back_to_gate(session: AsyncSession, task: Task, stage: Stage, message: str) -> None:
+async def _back_to_gate(
+    ctx: PipelineContext, session: AsyncSession, task: Task, stage: Stage, message: str
+) -> None:
+    # The marker closes this round's lines: the reviewer writes fresh ones below it.
+    log_error_line(session, task, f"{REVIEW_MARK} nothing regenerated", ctx.clock())
     comment(session, task, message)
     await move(session, task, stage.ready, message[:200])
 
@@ -121,11 +131,12 @@ async def apply_review(ctx: PipelineContext, task_id: int) -> None:
                 + accepted_forms_help()
                 + f"\nNothing was regenerated; the task is back at {stage.ready.label}."
             )
-            await _back_to_gate(session, task, stage, message)
+            await _back_to_gate(ctx, session, task, stage, message)
             return
 
         if review_rounds_used(task, stage) >= channel.max_review_rounds:
             await _back_to_gate(
+                ctx,
                 session,
                 task,
                 stage,
@@ -135,10 +146,17 @@ async def apply_review(ctx: PipelineContext, task_id: int) -> None:
             return
         over = _over_budget(ctx, task, channel, stage, len(targets))
         if over:
-            await _back_to_gate(session, task, stage, over)
+            await _back_to_gate(ctx, session, task, stage, over)
             return
 
         named = ", ".join(map(str, sorted(targets)))
+        log_error_line(
+            session,
+            task,
+            f"{REVIEW_MARK} {stage.error.label}, round {round_no}: regenerating "
+            f"{stage.name} {named}",
+            ctx.clock(),
+        )
         if stage.name == "storyboard":
             task.pending_targets = {
                 **task.pending_targets,
@@ -146,9 +164,9 @@ async def apply_review(ctx: PipelineContext, task_id: int) -> None:
             }
         elif stage.name == "keyframes":
             for number, note in targets.items():
-                kf = keyframes[number]
-                kf.status = "rejected"
-                kf.reviewer_note = note
+                if number in keyframes:
+                    keyframes[number].status = "rejected"
+                    keyframes[number].reviewer_note = note
         elif stage.name == "video":
             for clip in clips:
                 if clip.number in targets:
