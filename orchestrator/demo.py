@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import shutil
 import time
 from collections import Counter
@@ -90,7 +91,8 @@ class Reviewer:
     """A person in Notion: reads the task page, writes Error Log and Status."""
 
     def __init__(self, base_url: str, token: str, page_id: str, script: ReviewScript) -> None:
-        self._client = AsyncClient(auth=token, base_url=base_url)
+        # notion-client's own logger would print every 429 it retries.
+        self._client = AsyncClient(auth=token, base_url=base_url, log_level=logging.ERROR)
         self.page_id = page_id
         self.script = dict(script)
         self.seen: Counter[str] = Counter()

@@ -87,6 +87,6 @@ def configure_logging(
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(max(numeric, logging.INFO))
+    root.setLevel(numeric)
     for noisy in ("httpx", "httpcore", "botocore", "urllib3", "apscheduler", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

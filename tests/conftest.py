@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.vertex",
     "tests.fixtures.s3",
     "tests.fixtures.media",
+    "tests.fixtures.pipeline",
 ]

@@ -70,7 +70,9 @@ def demo(
     if seconds not in (4, 6, 8):
         raise fail("--seconds must be 4, 6 or 8 (the durations Veo supports)")
     console = Console()
-    configure_logging(level="info" if verbose else "warning", json=False, stream=None)
+    # Rate-limit retries are expected here (the local API enforces Notion's 3 req/s):
+    # the summary counts them; the log lines would only drown the progress table.
+    configure_logging(level="info" if verbose else "error", json=False, stream=None)
     live = Live(console=console, refresh_per_second=4, transient=True)
 
     def show(state: dict[str, Any]) -> None:

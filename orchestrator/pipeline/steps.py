@@ -19,7 +19,7 @@ from orchestrator.pipeline.review import apply_review
 from orchestrator.pipeline.video import generate_video
 from orchestrator.state.status import STAGES, Status
 
-__all__ = ["RUNNABLE", "fail_task", "run_step"]
+__all__ = ["RUNNABLE", "fail_task", "page_problems", "run_step"]
 
 # Statuses a worker acts on; gates, Draft and the terminal ones wait for a human.
 RUNNABLE: tuple[Status, ...] = (
@@ -68,6 +68,17 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
             await move(session, task, target, "resume after retry")
             return
         channel = ctx.channels.get(task.channel)
+        problems = page_problems(task)
+        if problems:
+            await fail_task(
+                session,
+                task,
+                "Not started: "
+                + "; ".join(problems)
+                + ". Fix the page, then set Status to Queued.",
+                resume=False,
+            )
+            return
         providers = ctx.providers_for(channel)
         task.estimated_cost_usd = estimate_task(providers, task.clip_count, task.clip_seconds)
         clips = (await session.execute(select(Clip).where(Clip.task_id == task_id))).scalars()
@@ -88,6 +99,20 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
             await fail_task(session, task, message, resume=False)
             return
         await move(session, task, Status.PLANNING, f"estimate ${task.estimated_cost_usd:.2f}")
+
+
+def page_problems(task: Task) -> list[str]:
+    """What is wrong with the values a creator typed (shown to them as a comment)."""
+    problems = []
+    if not (task.brief or task.title).strip():
+        problems.append("Brief is empty: write what the video is about")
+    if not 1 <= task.clip_count <= 60:
+        problems.append(f"Clips must be 1 to 60 (it is {task.clip_count})")
+    if task.clip_seconds not in (4, 6, 8):
+        problems.append(f"Clip Seconds must be 4, 6 or 8 (it is {task.clip_seconds})")
+    if task.aspect_ratio not in ("16:9", "9:16"):
+        problems.append(f"Aspect Ratio must be 16:9 or 9:16 (it is {task.aspect_ratio!r})")
+    return problems
 
 
 async def _leave_gate(ctx: PipelineContext, task_id: int, status: Status) -> None:

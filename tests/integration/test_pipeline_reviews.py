@@ -1,0 +1,73 @@
+"""Reviews that go wrong: illegal moves, unreadable Error Logs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.pipeline import PipelineEnv
+
+pytestmark = pytest.mark.timeout(240)
+
+
+async def test_illegal_human_move_is_reverted_with_an_explanation(
+    pipeline_env: PipelineEnv,
+) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2)
+    await env.drive_to(page, "Video Ready", approve=("Storyboard Ready", "Keyframes Ready"))
+
+    env.review(page, "Done")  # skipping audio and final is not allowed
+    await env.settle()
+
+    assert env.status(page) == "Video Ready"
+    task = await env.task(page)
+    assert task.status == "video_ready"
+    refusal = env.comments(page)[-1]
+    assert "Video Ready -> Done is not an allowed move" in refusal
+    for allowed in (
+        "Video Approved",
+        "Video Error",
+        "Keyframes Error",
+        "Storyboard Error",
+        "Cancelled",
+    ):
+        assert allowed in refusal
+    events = await env.events(page)
+    assert events[-1].kind == "revert"
+    assert "Done" in events[-1].note
+
+
+async def test_error_log_without_clip_numbers_gets_a_comment_and_returns_to_the_gate(
+    pipeline_env: PipelineEnv,
+) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2)
+    await env.drive_to(page, "Video Ready", approve=("Storyboard Ready", "Keyframes Ready"))
+
+    env.review(page, "Video Error", "the whole thing feels off somehow")
+    await env.settle()
+
+    assert env.status(page) == "Video Ready"
+    note = env.comments(page)[-1]
+    assert "> the whole thing feels off somehow" in note
+    assert "clips 5, 12, 17" in note  # the accepted forms
+    assert [c.attempt for c in await env.clips(page)] == [1, 1]
+
+    # A readable line afterwards is acted on; the unreadable one is not re-read.
+    env.review(page, "Video Error", "clip 2: brighter sky")
+    await env.settle()
+    assert env.status(page) == "Video Ready"
+    clips = await env.clips(page)
+    assert [c.attempt for c in clips] == [1, 2]
+    assert clips[1].reviewer_note == "brighter sky"
+
+
+async def test_out_of_range_clip_is_explained(pipeline_env: PipelineEnv) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2)
+    await env.drive_to(page, "Video Ready", approve=("Storyboard Ready", "Keyframes Ready"))
+    env.review(page, "Video Error", "Regenerate: clip 7")
+    await env.settle()
+    assert env.status(page) == "Video Ready"
+    assert "> Regenerate: clip 7" in env.comments(page)[-1]
+    assert [c.attempt for c in await env.clips(page)] == [1, 1]
