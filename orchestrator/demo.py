@@ -195,6 +195,7 @@ async def run_demo(
     server: LocalNotionServer | None = None,
     channels: Channels | None = None,
     configure: Callable[[AppConfig], AppConfig] | None = None,
+    review_interval_s: float = 1.0,
 ) -> DemoSummary:
     """Run the scenario; a given `server` is left running so callers can inspect it."""
     started = time.monotonic()
@@ -251,7 +252,7 @@ async def run_demo(
                         break
                 if on_progress is not None:
                     on_progress(await _progress(runtime.ctx.sessions, reviewer.last_status))
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(review_interval_s)
             # Let the last writes reach Notion before stopping.
             for _ in range(50):
                 if await daemon.is_idle() or runner.done():

@@ -68,6 +68,17 @@ class _Providers:
             self._cache[key] = self._build(channel.provider, models, retries)
         return self._cache[key]
 
+    async def aclose(self) -> None:
+        """Close every provider made (HTTP pools, running renders) exactly once."""
+        seen: set[int] = set()
+        for provider in [self._local, *(p.clips for p in self._cache.values())]:
+            if provider is None or id(provider) in seen:
+                continue
+            seen.add(id(provider))
+            closer = getattr(provider, "aclose", None)
+            if closer is not None:
+                await closer()
+
     def _build(self, kind: str, models: dict[str, str], retries: int | None) -> ProviderSet:
         if kind == "local":
             if self._local is None:
@@ -134,16 +145,18 @@ async def build_runtime(
     metrics = metrics or Metrics()
     notion = NotionClient(config.notion)
     channels = channels or load_channels(settings.channels_file)
+    providers = _Providers(config, local_provider)
     ctx = PipelineContext(
         sessions=session_factory(engine),
         settings=settings,
         channels=channels,
-        providers_for=_Providers(config, local_provider),
+        providers_for=providers,
         storage_for=_Storages(config, notion),
         metrics=metrics,
         work_dir=work_dir or settings.data_dir / "work",
     )
     runtime = Runtime(config, engine, ctx, notion, NotionWriter(notion, config.notion), metrics)
+    runtime.closers.append(providers.aclose)
     return runtime
 
 

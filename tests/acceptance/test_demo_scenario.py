@@ -6,6 +6,7 @@ rejects clips 2 and 3 as too dark, approves the second round, audio and final.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from notion_sync.local_api.server import LocalNotionServer
+from orchestrator.config import AppConfig
 from orchestrator.demo import REJECTION, run_demo
 from orchestrator.media import is_faststart, probe_sync
 from tests.helpers.notion_inspect import blocks_of, query_all
@@ -42,13 +44,26 @@ EXPECTED_TIMELINE = [
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(300)]
 
 
+def fast_loops(config: AppConfig) -> AppConfig:
+    """The demo's cadence, quickened: the scenario is the same, the waits shorter."""
+    settings = config.settings.model_copy(update={"notion_poll_seconds": 0.5})
+    return dataclasses.replace(config, settings=settings)
+
+
 def _clip_requests(work_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(work_dir.rglob("request.json"))]
 
 
 async def test_demo_scenario_end_to_end(tmp_path: Path, local_notion: LocalNotionServer) -> None:
     local_notion.knobs.disable_rate_limit()
-    summary = await run_demo(tmp_path / "demo", clips=4, seconds=4, server=local_notion)
+    summary = await run_demo(
+        tmp_path / "demo",
+        clips=4,
+        seconds=4,
+        server=local_notion,
+        configure=fast_loops,
+        review_interval_s=0.3,
+    )
 
     assert summary.final_status == "Done"
     assert summary.timeline == EXPECTED_TIMELINE
@@ -94,7 +109,9 @@ async def test_demo_scenario_end_to_end(tmp_path: Path, local_notion: LocalNotio
     assert all(r["properties"]["Status"]["select"]["name"] == "Approved" for r in rows)
     assert all(r["properties"]["Video"]["files"] for r in rows)
     blocks = blocks_of(local_notion, summary.task_page_id)
-    headings = [b["heading_2"]["rich_text"][0]["plain_text"] for b in blocks if b["type"] == "heading_2"]
+    headings = [
+        b["heading_2"]["rich_text"][0]["plain_text"] for b in blocks if b["type"] == "heading_2"
+    ]
     assert "Video review — round 1" in headings
     assert "Video review — round 2" in headings
     assert sum(1 for b in blocks if b["type"] == "video") >= 4 + 2 + 1

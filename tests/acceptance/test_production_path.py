@@ -50,7 +50,9 @@ async def test_production_path(
     fake_vertex.json_text = json.dumps(
         {
             "title": "The last lighthouse keeper",
-            "shots": [{"visual_prompt": v, "motion_prompt": m, "narration": n} for v, m, n in SHOTS],
+            "shots": [
+                {"visual_prompt": v, "motion_prompt": m, "narration": n} for v, m, n in SHOTS
+            ],
         }
     )
     # Only the original wording is filtered; the rephrased retry passes.
@@ -73,7 +75,9 @@ async def test_production_path(
             timeout_ms=10_000,
             read_retry_attempts=1,
         )
-        settings = config.settings.model_copy(update={"database_url": pg_url})
+        settings = config.settings.model_copy(
+            update={"database_url": pg_url, "notion_poll_seconds": 0.5}
+        )
         return dataclasses.replace(config, settings=settings, storage=storage, google=google)
 
     channels = Channels(
@@ -90,6 +94,7 @@ async def test_production_path(
         server=local_notion,
         channels=channels,
         configure=configure,
+        review_interval_s=0.3,
     )
 
     assert summary.final_status == "Done"
@@ -110,7 +115,11 @@ async def test_production_path(
     engine = create_engine(pg_url)
     try:
         async with session_factory(engine)() as session:
-            ledger = (await session.execute(select(CostEntry).where(CostEntry.kind == "clip"))).scalars().all()
+            ledger = (
+                (await session.execute(select(CostEntry).where(CostEntry.kind == "clip")))
+                .scalars()
+                .all()
+            )
     finally:
         await engine.dispose()
     assert len(ledger) == 7
