@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestrator notion_sync storage migrations tests bench
-	$(BIN)/ruff format --check orchestrator notion_sync storage migrations tests bench
+	$(BIN)/ruff check --no-cache orchestrator notion_sync storage migrations tests bench
+	$(BIN)/ruff format --no-cache --check orchestrator notion_sync storage migrations tests bench
 	$(BIN)/mypy
 
 test: lint

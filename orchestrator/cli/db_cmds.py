@@ -87,3 +87,20 @@ def status(
         typer.echo(json.dumps([r.as_json() for r in rows], indent=2))
     else:
         Console().print(_table(rows))
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check database, channels, ffmpeg, Notion, storage and providers; say how to fix."""
+    from orchestrator.doctor import run_checks
+
+    results = asyncio.run(run_checks(config_from(ctx)))
+    table = Table(title="reelgate doctor")
+    table.add_column("check")
+    table.add_column("")
+    table.add_column("detail")
+    for check in results:
+        table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAIL[/]", check.detail)
+    Console().print(table)
+    if not all(c.ok for c in results):
+        raise typer.Exit(1)

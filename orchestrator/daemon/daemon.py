@@ -30,6 +30,7 @@ from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
 from orchestrator.errors import ReelgateError
 from orchestrator.pipeline.operations import poll_due_operations
+from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.steps import RUNNABLE
 from orchestrator.pipeline.video import IN_FLIGHT
 
@@ -69,6 +70,10 @@ class Daemon:
         except ReelgateError as exc:
             log.warning("poll_notion_failed", error=str(exc), transient=exc.transient)
         self._publish_notion_stats()
+
+    async def refresh_urls(self) -> None:
+        if self.leader.is_leader:
+            await refresh_expiring_urls(self.ctx)
 
     def _publish_notion_stats(self) -> None:
         stats = self.runtime.notion.stats
@@ -140,6 +145,10 @@ class Daemon:
             max_instances=1,
             coalesce=True,
             id="notion_poll",
+        )
+        # Presigned URLs last days; an hourly look keeps Notion's copies working.
+        scheduler.add_job(
+            self.refresh_urls, "interval", hours=1, max_instances=1, coalesce=True, id="urls"
         )
         scheduler.start()
         loops = [

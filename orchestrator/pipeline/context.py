@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from orchestrator.channels import ChannelConfig, Channels
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from orchestrator.channels import ChannelConfig, Channels
 from orchestrator.db.types import utcnow
 from orchestrator.metrics import Metrics
 from orchestrator.providers.base import (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orchestrator.channels import ChannelConfig
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
+from orchestrator.channels import ChannelConfig
 from orchestrator.db.models import Task
 from orchestrator.pipeline.notion_out import blocks, comment, move, update_task_fields
 from orchestrator.state.status import STAGES, Stage, Status

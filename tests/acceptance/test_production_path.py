@@ -23,10 +23,10 @@ from orchestrator.db.models import CostEntry
 from orchestrator.demo import run_demo
 from orchestrator.media import is_faststart, probe_sync
 from orchestrator.providers.settings import GoogleSettings
+from tests.acceptance.test_demo_scenario import EXPECTED_TIMELINE
 from tests.fakes.vertex import FakeVertex
 from tests.fixtures.s3 import MotoS3
 from tests.helpers.notion_inspect import query_all
-from tests.acceptance.test_demo_scenario import EXPECTED_TIMELINE
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.timeout(300)]
 
