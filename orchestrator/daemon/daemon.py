@@ -71,6 +71,17 @@ class Daemon:
             log.warning("poll_notion_failed", error=str(exc), transient=exc.transient)
         self._publish_notion_stats()
 
+    async def update_gauges(self) -> None:
+        async with self.ctx.sessions() as session:
+            counts = await session.execute(
+                select(Task.status, func.count(Task.id)).group_by(Task.status)
+            )
+            in_flight = (
+                await session.execute(select(func.count(Clip.id)).where(Clip.status.in_(IN_FLIGHT)))
+            ).scalar_one()
+        self.runtime.metrics.set_task_counts({status: int(n) for status, n in counts.all()})
+        self.runtime.metrics.operations_in_flight.set(int(in_flight))
+
     async def refresh_urls(self) -> None:
         if self.leader.is_leader:
             await refresh_expiring_urls(self.ctx)
@@ -149,6 +160,15 @@ class Daemon:
         # Presigned URLs last days; an hourly look keeps Notion's copies working.
         scheduler.add_job(
             self.refresh_urls, "interval", hours=1, max_instances=1, coalesce=True, id="urls"
+        )
+        scheduler.add_job(
+            self.update_gauges,
+            "interval",
+            seconds=15,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            id="gauges",
         )
         scheduler.start()
         loops = [

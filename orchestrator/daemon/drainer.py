@@ -24,7 +24,10 @@ from notion_sync.ops import NotionOp, SetTaskStatus, UpdateTask, UpsertVideoRow,
 from notion_sync.writer import NotionWriter, OpResult
 from orchestrator.db.models import Clip, OutboxItem, Task
 from orchestrator.db.types import utcnow
+from orchestrator.errors import StaleState
 from orchestrator.metrics import Metrics
+from orchestrator.state.machine import transition
+from orchestrator.state.status import Status
 
 __all__ = ["OutboxDrainer", "pending_count"]
 
@@ -57,6 +60,11 @@ def _merge(into: NotionOp, op: NotionOp) -> NotionOp:
             "row_page_id": into.row_page_id or op.row_page_id,
         }
     )
+
+
+def _page_trashed(exc: NotionError) -> bool:
+    # Notion's answer to any write to a page in the trash.
+    return exc.status == 400 and "is archived" in str(exc)
 
 
 def _page_of(op: NotionOp) -> str:
@@ -156,6 +164,8 @@ class OutboxDrainer:
             result = await self._writer.execute(op)
         except NotionError as exc:
             await self._failed(group, exc)
+            if _page_trashed(exc) and not isinstance(op, UpsertVideoRow):
+                await self._cancel_trashed(group.task_id)
             if exc.transient:
                 bound.warning("send_notion_op_later", error=str(exc))
                 return False
@@ -164,6 +174,21 @@ class OutboxDrainer:
         await self._sent(group, op, result)
         bound.debug("send_notion_op", requests=result.requests)
         return True
+
+    async def _cancel_trashed(self, task_id: int | None) -> None:
+        """Trashed pages drop out of every query, so the poller never sees them: a
+        write refused because the task page is in the trash is how we learn of it."""
+        if task_id is None:
+            return
+        try:
+            async with self._sessions() as session, session.begin():
+                task = await session.get(Task, task_id)
+                if task is None or Status(task.status).terminal:
+                    return
+                await transition(session, task, Status.CANCELLED, "human", "page moved to trash")
+        except StaleState:
+            return  # moved meanwhile; the next refused write tries again
+        log.info("cancel_trashed_task", task=task_id)
 
     async def _with_row_id(self, op: UpsertVideoRow) -> UpsertVideoRow:
         async with self._sessions() as session:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchestrator.channels import ChannelConfig
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ProviderPermanentError, ProviderTransientError
 from orchestrator.media import faststart, probe, thumbnail
@@ -87,8 +88,23 @@ async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
         channel = ctx.channels.get(task.channel)
         name, number, attempt = clip.operation_name or "", clip.number, clip.attempt
         deadline = clip.deadline_at
+    # Every line below, ours or a library's, carries the clip it is about.
+    with structlog.contextvars.bound_contextvars(
+        task=task.id, page=task.notion_page_id, clip=number, attempt=attempt, operation=name
+    ):
+        await _poll_bound(ctx, clip_id, channel, name, deadline, now)
+
+
+async def _poll_bound(
+    ctx: PipelineContext,
+    clip_id: int,
+    channel: ChannelConfig,
+    name: str,
+    deadline: datetime | None,
+    now: datetime,
+) -> None:
     providers = ctx.providers_for(channel)
-    bound = log.bind(task=task.id, clip=number, attempt=attempt, operation=name)
+    bound = log
     if deadline is not None and now >= deadline:
         await _finish(
             ctx, clip_id, "timed_out", f"no result after {ctx.settings.clip_deadline_seconds:.0f}s"

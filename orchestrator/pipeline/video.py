@@ -167,6 +167,14 @@ async def _frame(ctx: PipelineContext, task_id: int, kf: Keyframe) -> Image:
 
 async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
     now = ctx.clock()
+    async with ctx.sessions() as session:
+        clip = await session.get(Clip, clip_id)
+        assert clip is not None
+        _, kfs = await _load(session, task_id)
+        start, end = kfs[clip.number], kfs[clip.number + 1]
+    # Frames first: a missing file must fail the step before the clip is marked
+    # "submitting", or it would look like a crash mid-call (lost) with nothing sent.
+    start_image, end_image = await _frame(ctx, task_id, start), await _frame(ctx, task_id, end)
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         clip = await session.get(Clip, clip_id)
@@ -188,40 +196,43 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
     # Committed: from here a crash leaves a visible "submitting" row, never a silent resubmit.
     providers = ctx.providers_for(channel)
     bound = log.bind(clip=number, attempt=attempt)
-    try:
-        start_image, end_image = await _frame(ctx, task_id, start), await _frame(ctx, task_id, end)
-        name = await providers.clips.start_clip(
-            start_image,
-            end_image,
-            prompt,
-            seconds,
-            aspect,
-            negative_prompt=channel.negative_prompt,
-        )
-    except SubmitOutcomeUnknown as exc:
-        # The request may have reached the provider: leave it "submitting" so the
-        # lost-submission policy decides, exactly as after a crash.
-        bound.error("submit_clip_outcome_unknown", error=str(exc))
-        return
-    except (ProviderTransientError, ProviderPermanentError) as exc:
-        await _submit_refused(ctx, task_id, clip_id, exc)
-        if exc.transient:
-            raise
-        return
-    ctx.metrics.provider_calls.labels(provider=providers.name, kind="clip_create").inc()
-    async with ctx.sessions() as session, session.begin():
-        task = await session.get(Task, task_id)
-        clip = await session.get(Clip, clip_id)
-        assert task is not None
-        assert clip is not None
-        clip.operation_name = name
-        clip.status = "polling"
-        clip.submitted_at = ctx.clock()
-        clip.next_poll_at = clip.submitted_at + timedelta(
-            seconds=ctx.settings.clip_poll_initial_seconds
-        )
-        clip.deadline_at = clip.submitted_at + timedelta(seconds=ctx.settings.clip_deadline_seconds)
-    bound.info("submit_clip", operation=name, at=now.isoformat())
+    # Every line below, ours or a library's, carries the clip it is about.
+    with structlog.contextvars.bound_contextvars(clip=number, attempt=attempt):
+        try:
+            name = await providers.clips.start_clip(
+                start_image,
+                end_image,
+                prompt,
+                seconds,
+                aspect,
+                negative_prompt=channel.negative_prompt,
+            )
+        except SubmitOutcomeUnknown as exc:
+            # The request may have reached the provider: leave it "submitting" so the
+            # lost-submission policy decides, exactly as after a crash.
+            bound.error("submit_clip_outcome_unknown", error=str(exc))
+            return
+        except (ProviderTransientError, ProviderPermanentError) as exc:
+            await _submit_refused(ctx, task_id, clip_id, exc)
+            if exc.transient:
+                raise
+            return
+        ctx.metrics.provider_calls.labels(provider=providers.name, kind="clip_create").inc()
+        async with ctx.sessions() as session, session.begin():
+            task = await session.get(Task, task_id)
+            clip = await session.get(Clip, clip_id)
+            assert task is not None
+            assert clip is not None
+            clip.operation_name = name
+            clip.status = "polling"
+            clip.submitted_at = ctx.clock()
+            clip.next_poll_at = clip.submitted_at + timedelta(
+                seconds=ctx.settings.clip_poll_initial_seconds
+            )
+            clip.deadline_at = clip.submitted_at + timedelta(
+                seconds=ctx.settings.clip_deadline_seconds
+            )
+        bound.info("submit_clip", operation=name, at=now.isoformat())
 
 
 async def _submit_refused(

@@ -71,3 +71,16 @@ async def test_out_of_range_clip_is_explained(pipeline_env: PipelineEnv) -> None
     assert env.status(page) == "Video Ready"
     assert "> Regenerate: clip 7" in env.comments(page)[-1]
     assert [c.attempt for c in await env.clips(page)] == [1, 1]
+
+
+async def test_metrics_show_tasks_calls_and_outbox(pipeline_env: PipelineEnv) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2)
+    await env.drive_to(page, "Video Ready", approve=("Storyboard Ready", "Keyframes Ready"))
+    await env.daemons[-1].update_gauges()
+    text = env.runtime.metrics.render_text()
+    assert 'reelgate_tasks{status="video_ready"} 1.0' in text
+    assert "reelgate_operations_in_flight 0.0" in text
+    assert 'reelgate_provider_calls_total{kind="clip_create",provider="local"} 2.0' in text
+    assert "reelgate_outbox_pending 0.0" in text
+    assert 'reelgate_transitions_total{actor="human",to="storyboard_approved"} 1.0' in text
