@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -48,6 +48,30 @@ class SecretRedactor:
         return {k: self.redact(v) for k, v in event_dict.items()}
 
 
+class _StdStream:
+    """sys.stdout or sys.stderr, looked up at each write.
+
+    Test runners and shells swap these objects; holding the one seen at start-up
+    would write to a closed stream later.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _target(self) -> TextIO:
+        stream: TextIO = getattr(sys, self._name)
+        return stream
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def isatty(self) -> bool:
+        return self._target().isatty()
+
+
 def configure_logging(
     *,
     level: str = "info",
@@ -56,6 +80,8 @@ def configure_logging(
     stream: TextIO | None = None,
 ) -> None:
     stream = stream or sys.stdout
+    if stream is sys.stdout or stream is sys.stderr:
+        stream = cast(TextIO, _StdStream("stdout" if stream is sys.stdout else "stderr"))
     as_json = (not stream.isatty()) if json is None else json
     redactor = SecretRedactor(secrets)
     shared: list[Any] = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def demo(
     console = Console()
     # Rate-limit retries are expected here (the local API enforces Notion's 3 req/s):
     # the summary counts them; the log lines would only drown the progress table.
-    configure_logging(level="info" if verbose else "error", json=False, stream=None)
+    configure_logging(level="info" if verbose else "error", json=False, stream=sys.stderr)
     live = Live(console=console, refresh_per_second=4, transient=True)
 
     def show(state: dict[str, Any]) -> None:

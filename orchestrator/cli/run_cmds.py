@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 
 import typer
 
@@ -73,8 +74,12 @@ def run(
 ) -> None:
     """Run the daemon: Notion poller, outbox drainer, workers, operation poller."""
     config = config_from(ctx)
+    # The daemon's log is its output: stdout, JSON unless on a terminal.
     configure_logging(
-        level=config.settings.log_level, json=config.settings.log_json, secrets=config.secrets()
+        level=config.settings.log_level,
+        json=config.settings.log_json,
+        secrets=config.secrets(),
+        stream=sys.stdout,
     )
     try:
         asyncio.run(_serve(config, until_idle=until_idle, workers=workers))
