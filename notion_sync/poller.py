@@ -92,10 +92,25 @@ async def _query_window(
             return pages, requests
 
 
-def _advance(cursor: datetime | None, seen: list[datetime | None]) -> datetime | None:
+def _advance(
+    cursor: datetime | None,
+    seen: list[datetime | None],
+    now: datetime | None,
+    overlap: timedelta,
+) -> datetime | None:
+    """The next cursor: the newest edit seen, but never older than `now - overlap`.
+
+    Without the second bound, a minute in which many pages were edited (an import,
+    a bulk change) would stay inside every later window: each idle cycle would
+    re-read all of them. With it, that minute leaves the window after two cycles.
+    Any edit after `now` carries a minute-rounded time >= `now - overlap`, so
+    nothing is missed as long as our clock is within `overlap` of Notion's.
+    """
     times = [t for t in seen if t is not None]
     if cursor is not None:
         times.append(cursor)
+    if now is not None:
+        times.append(now - overlap)
     return max(times) if times else None
 
 
@@ -107,6 +122,7 @@ async def poll_tasks(
     fingerprints: Mapping[str, str],
     data_source_id: str | None = None,
     overlap: timedelta = DEFAULT_OVERLAP,
+    now: datetime | None = None,
 ) -> PollResult[TaskPage]:
     """Tasks edited since `cursor - overlap` whose fingerprint changed.
 
@@ -135,7 +151,7 @@ async def poll_tasks(
         changed.append(task)
     result = PollResult(
         changed=changed,
-        new_cursor=_advance(cursor, [t.last_edited_time for t in tasks]),
+        new_cursor=_advance(cursor, [t.last_edited_time for t in tasks], now, overlap),
         requests_made=requests,
         fingerprints=new_prints,
         seen=len(tasks),
@@ -164,6 +180,7 @@ async def poll_videos(
     data_source_id: str | None = None,
     overlap: timedelta = DEFAULT_OVERLAP,
     review_statuses: frozenset[str] = DEFAULT_REVIEW_STATUSES,
+    now: datetime | None = None,
 ) -> PollResult[VideoRow]:
     """Clip rows a reviewer touched: Status moved to a review status (Regenerate,
     Approved) or the Reviewer Note changed. Daemon-set statuses are recorded in
@@ -193,7 +210,7 @@ async def poll_videos(
             changed.append(row)
     return PollResult(
         changed=changed,
-        new_cursor=_advance(cursor, [r.last_edited_time for r in rows]),
+        new_cursor=_advance(cursor, [r.last_edited_time for r in rows], now, overlap),
         requests_made=requests,
         fingerprints=new_prints,
         seen=len(rows),

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notion_sync.errors import NotionError
+from notion_sync.mapping import task_from_page
 from notion_sync.ops import NotionOp, SetTaskStatus, UpdateTask, UpsertVideoRow, op_adapter
 from notion_sync.writer import NotionWriter, OpResult
 from orchestrator.db.models import Clip, OutboxItem, Task
@@ -161,6 +162,9 @@ class OutboxDrainer:
             op = await self._with_row_id(op)
         bound = log.bind(op=op.kind, page=_page_of(op), task=group.task_id)
         try:
+            if isinstance(op, SetTaskStatus) and await self._human_moved_since(op, group):
+                bound.info("skip_status_write", reason="Status changed in Notion since")
+                return True
             result = await self._writer.execute(op)
         except NotionError as exc:
             await self._failed(group, exc)
@@ -173,6 +177,34 @@ class OutboxDrainer:
             return True
         await self._sent(group, op, result)
         bound.debug("send_notion_op", requests=result.requests)
+        return True
+
+    async def _human_moved_since(self, op: SetTaskStatus, group: _Group) -> bool:
+        """Did someone set Status in Notion after we last looked? Then our write is
+        stale: overwriting it would lose their move before the poller sees it. The
+        write is dropped; the next poll applies (or refuses) their move."""
+        async with self._sessions() as session:
+            last_seen = (
+                await session.execute(
+                    select(Task.last_seen_status).where(Task.notion_page_id == op.page_id)
+                )
+            ).scalar_one_or_none()
+        if last_seen is None:
+            return False
+        page = await self._writer.client.retrieve_page(op.page_id)
+        shown = task_from_page(page, self._writer.task_names).status_label
+        if shown in (last_seen, op.status_label):
+            return False
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(group.item_ids))
+                .values(
+                    sent_at=self._clock(),
+                    last_error=f"superseded: Status was set to {shown!r} in Notion",
+                )
+                .execution_options(synchronize_session=False)
+            )
         return True
 
     async def _cancel_trashed(self, task_id: int | None) -> None:

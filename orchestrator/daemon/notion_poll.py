@@ -44,6 +44,7 @@ class NotionPoller:
 
     async def poll_once(self) -> int:
         """One cycle; returns the number of Notion requests it made."""
+        now = self._ctx.clock()
         tasks_state = await self._state("tasks")
         async with self._ctx.sessions() as session:
             rows = await session.execute(
@@ -55,22 +56,25 @@ class NotionPoller:
                 if fingerprint:
                     fingerprints[page_id] = fingerprint
                 reviewing = reviewing or status in _VIDEO_REVIEW
-        result = await poll_tasks(
-            self._client, cursor=tasks_state.cursor, fingerprints=fingerprints
-        )
-        await apply_task_pages(self._ctx, result.changed)
-        await self._save("tasks", result.new_cursor)
-        requests = result.requests_made
+        requests = 0
         if reviewing:
+            # Rows first: a reviewer sets rows to Regenerate, then the task to Video
+            # Error; the worker acting on that move must already see the rows.
             videos_state = await self._state("videos")
             prints = dict(videos_state.value.get("fingerprints", {}))
             videos = await poll_videos(
-                self._client, cursor=videos_state.cursor, fingerprints=prints
+                self._client, cursor=videos_state.cursor, fingerprints=prints, now=now
             )
             await apply_video_rows(self._ctx, videos.changed)
             prints.update(videos.fingerprints)
             await self._save("videos", videos.new_cursor, {"fingerprints": prints})
             requests += videos.requests_made
+        result = await poll_tasks(
+            self._client, cursor=tasks_state.cursor, fingerprints=fingerprints, now=now
+        )
+        await apply_task_pages(self._ctx, result.changed)
+        await self._save("tasks", result.new_cursor)
+        requests += result.requests_made
         if result.changed:
             log.info("poll_notion", changed=len(result.changed), requests=requests)
         return requests

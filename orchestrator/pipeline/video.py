@@ -54,8 +54,10 @@ def clip_prompt(clip: Clip) -> str:
     parts = [clip.prompt.rstrip(". ")]
     if clip.motion:
         parts.append(f"Camera: {clip.motion.rstrip('. ')}")
-    if clip.reviewer_note.strip():
-        parts.append(f"Reviewer note: {clip.reviewer_note.strip()}")
+    note = clip.reviewer_note.strip()
+    # A re-planned shot already carries its note (the storyboard folded it in).
+    if note and note.casefold() not in clip.prompt.casefold():
+        parts.append(f"Reviewer note: {note}")
     return ". ".join(parts) + "."
 
 

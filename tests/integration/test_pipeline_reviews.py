@@ -84,3 +84,31 @@ async def test_metrics_show_tasks_calls_and_outbox(pipeline_env: PipelineEnv) ->
     assert 'reelgate_provider_calls_total{kind="clip_create",provider="local"} 2.0' in text
     assert "reelgate_outbox_pending 0.0" in text
     assert 'reelgate_transitions_total{actor="human",to="storyboard_approved"} 1.0' in text
+
+
+async def test_a_queued_status_write_never_overwrites_a_newer_human_move(
+    pipeline_env: PipelineEnv,
+) -> None:
+    from notion_sync.ops import SetTaskStatus
+    from orchestrator.daemon.drainer import OutboxDrainer
+    from orchestrator.db.models import OutboxItem
+
+    env = pipeline_env
+    page = env.create_task(clips=2)
+    await env.settle()
+    assert env.status(page) == "Storyboard Ready"
+    task = await env.task(page)
+    # A daemon write still in the outbox when the reviewer cancels in Notion.
+    stale = SetTaskStatus(page_id=page, status_label="Storyboard Approved")
+    async with env.sessions() as session, session.begin():
+        session.add(
+            OutboxItem(
+                task_id=task.id, page_id=page, kind=stale.kind, op=stale.model_dump(mode="json")
+            )
+        )
+    env.review(page, "Cancelled")
+    drainer = OutboxDrainer(env.sessions, env.runtime.writer, env.runtime.metrics)
+    await drainer.drain_once()
+    assert env.status(page) == "Cancelled"  # their move stands
+    await env.settle()
+    assert (await env.task(page)).status == "cancelled"
