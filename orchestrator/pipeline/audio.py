@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Task
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.files import clip_narration_key, task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
+from orchestrator.pipeline.queries import load_clips
 from orchestrator.state.status import STAGES
 from storage.keys import clip_key
 
@@ -24,15 +23,7 @@ async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
         task = await session.get(Task, task_id)
         assert task is not None
         channel = ctx.channels.get(task.channel)
-        clips = list(
-            (
-                await session.execute(
-                    select(Clip).where(Clip.task_id == task_id).order_by(Clip.number)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        clips = await load_clips(session, task_id)
         ref = task_ref(task)
     providers, storage = ctx.providers_for(channel), ctx.storage_for(channel)
     work = ctx.task_dir(task_id)
@@ -70,9 +61,7 @@ async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None
-        rows = (
-            await session.execute(select(Clip).where(Clip.task_id == task_id).order_by(Clip.number))
-        ).scalars()
+        rows = await load_clips(session, task_id)
         body = [
             BlockSpec(
                 kind="paragraph",

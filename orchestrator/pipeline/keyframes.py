@@ -12,7 +12,7 @@ from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.notion_out import file_ref, sync_clip_row
-from orchestrator.pipeline.queries import aspect_of
+from orchestrator.pipeline.queries import aspect_of, load_keyframes
 from orchestrator.providers.base import Image
 from orchestrator.state.status import STAGES
 from storage.keys import keyframe_key
@@ -33,14 +33,8 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
         task = await session.get(Task, task_id)
         assert task is not None
         channel = ctx.channels.get(task.channel)
-        keyframes = list(
-            (
-                await session.execute(
-                    select(Keyframe).where(Keyframe.task_id == task_id).order_by(Keyframe.number)
-                )
-            )
-            .scalars()
-            .all()
+        keyframes = sorted(
+            (await load_keyframes(session, task_id)).values(), key=lambda k: k.number
         )
         aspect, ref = aspect_of(task), task_ref(task)
     providers, storage = ctx.providers_for(channel), ctx.storage_for(channel)
@@ -85,15 +79,7 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None
-        rows = (
-            (
-                await session.execute(
-                    select(Keyframe).where(Keyframe.task_id == task_id).order_by(Keyframe.number)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        rows = sorted((await load_keyframes(session, task_id)).values(), key=lambda k: k.number)
         first_round = not task.rounds.get(KEYFRAMES.name)
         shown = [k for k in rows if first_round or k.number in rendered]
         body = [
@@ -115,12 +101,7 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
 
 async def _sync_neighbour_rows(session: AsyncSession, task: Task, number: int) -> None:
     """Keyframe k is the end of clip k-1 and the start of clip k: refresh both rows."""
-    kfs = {
-        k.number: k
-        for k in (
-            await session.execute(select(Keyframe).where(Keyframe.task_id == task.id))
-        ).scalars()
-    }
+    kfs = await load_keyframes(session, task.id)
     clips = (
         await session.execute(
             select(Clip).where(Clip.task_id == task.id, Clip.number.in_([number - 1, number]))

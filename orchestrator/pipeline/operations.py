@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.channels import ChannelConfig
-from orchestrator.db.models import Clip, Keyframe, Task
+from orchestrator.db.models import Clip, Task
 from orchestrator.errors import ProviderPermanentError, ProviderTransientError
 from orchestrator.media import faststart, probe, thumbnail
 from orchestrator.pipeline.context import PipelineContext
@@ -29,6 +29,7 @@ from orchestrator.pipeline.notion_out import (
     sync_clip_row,
     update_task_fields,
 )
+from orchestrator.pipeline.queries import load_keyframes
 from orchestrator.providers import rephrase_for_safety
 from orchestrator.providers.base import ClipDone, ClipFailed, ClipFiltered, ClipPending
 from orchestrator.providers.polling import backoff_delay
@@ -150,11 +151,6 @@ async def _wake(session: AsyncSession, task_id: int) -> None:
     )
 
 
-async def _keyframes(session: AsyncSession, task_id: int) -> dict[int, Keyframe]:
-    rows = (await session.execute(select(Keyframe).where(Keyframe.task_id == task_id))).scalars()
-    return {k.number: k for k in rows}
-
-
 async def _finish(ctx: PipelineContext, clip_id: int, outcome: str, reason: str) -> None:
     async with ctx.sessions() as session, session.begin():
         clip = await session.get(Clip, clip_id)
@@ -167,7 +163,7 @@ async def _finish(ctx: PipelineContext, clip_id: int, outcome: str, reason: str)
         log_error_line(
             session, task, f"clip {clip.number} {outcome.replace('_', ' ')}: {reason}", ctx.clock()
         )
-        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
         await _wake(session, task.id)
     log.warning("finish_clip", clip_id=clip_id, outcome=outcome, reason=reason)
 
@@ -205,7 +201,7 @@ async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, re
                 f". Reword it and write 'Regenerate: clip {clip.number}' at the video review."
             )
         log_error_line(session, task, message, ctx.clock())
-        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
         await _wake(session, task.id)
     log.warning("filter_clip", clip_id=clip_id, reasons=reasons)
 
@@ -232,7 +228,7 @@ async def _failed(ctx: PipelineContext, clip_id: int, result: ClipFailed) -> Non
             + ("; retrying" if retry else ""),
             ctx.clock(),
         )
-        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
         await _wake(session, task.id)
 
 
@@ -285,7 +281,7 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
             operation_name=clip.operation_name,
         )
         ctx.metrics.clips_finished.labels(outcome="complete").inc()
-        sync_clip_row(session, task, clip, await _keyframes(session, task.id))
+        sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
         clips = (await session.execute(select(Clip).where(Clip.task_id == task.id))).scalars().all()
         update_task_fields(
             session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
@@ -12,7 +11,7 @@ from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.notion_out import sync_clip_row
-from orchestrator.pipeline.queries import aspect_of
+from orchestrator.pipeline.queries import aspect_of, load_all
 from orchestrator.providers.base import Shot, Storyboard
 from orchestrator.state.status import STAGES
 
@@ -36,16 +35,6 @@ def _shot_json(shot: Shot) -> dict[str, object]:
     }
 
 
-async def _load(session: AsyncSession, task: Task) -> tuple[list[Clip], dict[int, Keyframe]]:
-    clips = list(
-        (await session.execute(select(Clip).where(Clip.task_id == task.id).order_by(Clip.number)))
-        .scalars()
-        .all()
-    )
-    kfs = (await session.execute(select(Keyframe).where(Keyframe.task_id == task.id))).scalars()
-    return clips, {k.number: k for k in kfs}
-
-
 async def plan(ctx: PipelineContext, task_id: int) -> None:
     """Plan every shot (first time) or re-plan only the shots a review named."""
     async with ctx.sessions() as session:
@@ -55,7 +44,7 @@ async def plan(ctx: PipelineContext, task_id: int) -> None:
         replan: dict[int, str] = {
             int(k): str(v) for k, v in task.pending_targets.get("storyboard", {}).items()
         }
-        clips, _ = await _load(session, task)
+        clips, _ = await load_all(session, task.id)
         brief, count, seconds = task.brief or task.title, task.clip_count, task.clip_seconds
         aspect = aspect_of(task)
     providers = ctx.providers_for(channel)
@@ -73,10 +62,10 @@ async def plan(ctx: PipelineContext, task_id: int) -> None:
             task = await session.get(Task, task_id)
             assert task is not None
             await record_charge(session, task, board.charge, kind="storyboard", metrics=ctx.metrics)
-            clips, keyframes = await _load(session, task)
+            clips, keyframes = await load_all(session, task.id)
             _apply(session, task, board, clips, keyframes, replan)
             await session.flush()
-            clips, keyframes = await _load(session, task)
+            clips, keyframes = await load_all(session, task.id)
             for clip in clips:
                 if not replan or clip.number in replan or clip.notion_row_id is None:
                     sync_clip_row(session, task, clip, keyframes)
@@ -86,7 +75,7 @@ async def plan(ctx: PipelineContext, task_id: int) -> None:
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None
-        clips, _ = await _load(session, task)
+        clips, _ = await load_all(session, task.id)
         body = [
             BlockSpec(
                 kind="paragraph",

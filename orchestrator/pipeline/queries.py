@@ -9,7 +9,7 @@ from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ConfigError
 from orchestrator.providers.base import Aspect
 
-__all__ = ["aspect_of", "load_clips", "load_keyframes"]
+__all__ = ["aspect_of", "load_all", "load_clips", "load_keyframes"]
 
 
 def aspect_of(task: Task) -> Aspect:
@@ -28,3 +28,7 @@ async def load_clips(session: AsyncSession, task_id: int) -> list[Clip]:
 async def load_keyframes(session: AsyncSession, task_id: int) -> dict[int, Keyframe]:
     rows = await session.execute(select(Keyframe).where(Keyframe.task_id == task_id))
     return {k.number: k for k in rows.scalars().all()}
+
+
+async def load_all(session: AsyncSession, task_id: int) -> tuple[list[Clip], dict[int, Keyframe]]:
+    return await load_clips(session, task_id), await load_keyframes(session, task_id)

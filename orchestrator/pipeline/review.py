@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.channels import ChannelConfig
-from orchestrator.db.models import Clip, Keyframe, ReviewLine, Task
+from orchestrator.db.models import ReviewLine, Task
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost, narration_cost, storyboard_cost
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.gates import review_rounds_used, stage_of
 from orchestrator.pipeline.notion_out import comment, log_error_line, move, sync_clip_row
+from orchestrator.pipeline.queries import load_clips, load_keyframes
 from orchestrator.review import accepted_forms_help, is_daemon_line, line_hash, parse_review
 from orchestrator.state.status import Stage, Status
 
@@ -82,21 +83,8 @@ async def apply_review(ctx: PipelineContext, task_id: int) -> None:
             .all()
         )
         lines = new_review_lines(task.error_log, acted)
-        clips = list(
-            (
-                await session.execute(
-                    select(Clip).where(Clip.task_id == task_id).order_by(Clip.number)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        keyframes = {
-            k.number: k
-            for k in (
-                await session.execute(select(Keyframe).where(Keyframe.task_id == task_id))
-            ).scalars()
-        }
+        clips = await load_clips(session, task_id)
+        keyframes = await load_keyframes(session, task_id)
         round_no = int(task.rounds.get(stage.name, 1))
         for line in lines:
             session.add(

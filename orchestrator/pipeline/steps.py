@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestrator.db.models import Clip, Task
+from orchestrator.db.models import Task
 from orchestrator.pipeline.assembly import assemble_final
 from orchestrator.pipeline.audio import narrate_clips
 from orchestrator.pipeline.budget import estimate_task
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.gates import stage_of
 from orchestrator.pipeline.keyframes import render_keyframes
-from orchestrator.pipeline.notion_out import comment, move, progress_text, update_task_fields
+from orchestrator.pipeline.notion_out import (
+    comment,
+    move,
+    progress_text,
+    sync_clip_row,
+    update_task_fields,
+)
 from orchestrator.pipeline.planning import plan
+from orchestrator.pipeline.queries import load_clips, load_keyframes
 from orchestrator.pipeline.review import apply_review
 from orchestrator.pipeline.video import generate_video
 from orchestrator.state.status import STAGES, Status
@@ -81,13 +88,13 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
             return
         providers = ctx.providers_for(channel)
         task.estimated_cost_usd = estimate_task(providers, task.clip_count, task.clip_seconds)
-        clips = (await session.execute(select(Clip).where(Clip.task_id == task_id))).scalars()
+        clips = await load_clips(session, task_id)
         update_task_fields(
             session,
             task,
             estimated_cost=task.estimated_cost_usd,
             cost=round(task.cost_usd, 4),
-            progress=progress_text(list(clips), task.clip_count),
+            progress=progress_text(clips, task.clip_count),
         )
         if channel.budget_usd is not None and task.estimated_cost_usd > channel.budget_usd:
             message = (
@@ -121,27 +128,21 @@ async def _leave_gate(ctx: PipelineContext, task_id: int, status: Status) -> Non
         assert task is not None
         index = next(i for i, s in enumerate(STAGES) if s.approved is status)
         if STAGES[index].name == "video":
-            clips = (
-                (await session.execute(select(Clip).where(Clip.task_id == task_id))).scalars().all()
-            )
+            clips = await load_clips(session, task_id)
             for clip in clips:
                 if clip.status == "complete":
                     clip.status = "approved"
-            from orchestrator.pipeline.notion_out import sync_clip_row
-            from orchestrator.pipeline.operations import _keyframes
-
-            kfs = await _keyframes(session, task_id)
+            kfs = await load_keyframes(session, task_id)
             for clip in clips:
                 if clip.status == "approved":
                     sync_clip_row(session, task, clip, kfs)
         await move(session, task, STAGES[index + 1].working, f"{status.label} -> next stage")
 
 
-async def fail_task(session: object, task: Task, message: str, *, resume: bool = True) -> None:
+async def fail_task(
+    session: AsyncSession, task: Task, message: str, *, resume: bool = True
+) -> None:
     """Stop with a reason the owner can act on; Failed -> Queued resumes here."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
     if resume and Status(task.status) is not Status.QUEUED:
         task.resume_status = task.status
     task.error = message

@@ -33,7 +33,7 @@ from orchestrator.pipeline.notion_out import (
     sync_clip_row,
     update_task_fields,
 )
-from orchestrator.pipeline.queries import aspect_of
+from orchestrator.pipeline.queries import aspect_of, load_all
 from orchestrator.providers import SubmitOutcomeUnknown
 from orchestrator.providers.base import Image
 from orchestrator.state.status import STAGES, Status
@@ -73,16 +73,6 @@ def needs_generation(clip: Clip, keyframes: dict[int, Keyframe]) -> bool:
     return False
 
 
-async def _load(session: AsyncSession, task_id: int) -> tuple[list[Clip], dict[int, Keyframe]]:
-    clips = list(
-        (await session.execute(select(Clip).where(Clip.task_id == task_id).order_by(Clip.number)))
-        .scalars()
-        .all()
-    )
-    kfs = (await session.execute(select(Keyframe).where(Keyframe.task_id == task_id))).scalars()
-    return clips, {k.number: k for k in kfs}
-
-
 async def generate_video(ctx: PipelineContext, task_id: int) -> datetime | None:
     """Submit what needs generating; at the gate when every clip is finished.
 
@@ -94,7 +84,7 @@ async def generate_video(ctx: PipelineContext, task_id: int) -> datetime | None:
         assert task is not None
         channel = ctx.channels.get(task.channel)
         providers = ctx.providers_for(channel)
-        clips, kfs = await _load(session, task_id)
+        clips, kfs = await load_all(session, task_id)
         _handle_lost_submissions(ctx, session, task, clips, kfs, now)
         todo = [c.id for c in clips if needs_generation(c, kfs)]
         if todo and channel.budget_usd is not None:
@@ -120,7 +110,7 @@ async def generate_video(ctx: PipelineContext, task_id: int) -> datetime | None:
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None
-        clips, kfs = await _load(session, task_id)
+        clips, kfs = await load_all(session, task_id)
         if any(c.status not in FINISHED or needs_generation(c, kfs) for c in clips):
             return ctx.clock() + timedelta(seconds=ctx.settings.operation_poll_seconds)
     await _arrive_at_gate(ctx, task_id)
@@ -172,7 +162,7 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
     async with ctx.sessions() as session:
         clip = await session.get(Clip, clip_id)
         assert clip is not None
-        _, kfs = await _load(session, task_id)
+        _, kfs = await load_all(session, task_id)
         start, end = kfs[clip.number], kfs[clip.number + 1]
     # Frames first: a missing file must fail the step before the clip is marked
     # "submitting", or it would look like a crash mid-call (lost) with nothing sent.
@@ -183,7 +173,7 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
         assert task is not None
         assert clip is not None
         channel = ctx.channels.get(task.channel)
-        _, kfs = await _load(session, task_id)
+        _, kfs = await load_all(session, task_id)
         start, end = kfs[clip.number], kfs[clip.number + 1]
         clip.status = "submitting"
         clip.attempt += 1
@@ -251,7 +241,7 @@ async def _submit_refused(
         assert clip is not None
         clip.attempt -= 1  # no generation happened
         clip.error = str(exc)
-        _, kfs = await _load(session, task_id)
+        _, kfs = await load_all(session, task_id)
         if exc.transient:
             clip.status = "planned"
         else:
@@ -268,7 +258,7 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
         task = await session.get(Task, task_id)
         assert task is not None
         channel = ctx.channels.get(task.channel)
-        clips, _ = await _load(session, task_id)
+        clips, _ = await load_all(session, task_id)
         ref, round_no = task_ref(task), int(task.rounds.get(VIDEO.name, 0)) + 1
     usable = [c for c in clips if c.status in USABLE]
     sheet_ref = None
@@ -289,7 +279,7 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None
-        clips, _ = await _load(session, task_id)
+        clips, _ = await load_all(session, task_id)
         body: list[BlockSpec] = []
         if sheet_ref is not None:
             body.append(BlockSpec(kind="image", text="Contact sheet", file=sheet_ref))

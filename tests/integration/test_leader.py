@@ -70,6 +70,10 @@ async def test_leadership_is_lost_when_the_connection_dies(
                     text(
                         "SELECT pg_terminate_backend(pid) FROM pg_locks"
                         " WHERE locktype = 'advisory' AND granted"
+                        # Advisory locks are per database: never touch other
+                        # databases' holders (parallel tests, other daemons).
+                        " AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
                         " AND ((classid::bigint << 32) | objid::bigint) = :key"
                     ),
                     {"key": DEFAULT_LEADER_KEY},
