@@ -68,7 +68,14 @@ async def reach_gate(
         return round_no
     task.review_started_at = now
     task.review_completed_at = None
-    update_task_fields(session, task, review_started=now.isoformat(), review_completed=None)
+    update_task_fields(
+        session,
+        task,
+        review_started=now.isoformat(),
+        review_completed=None,
+        # Keyframes and storyboards are paid too: the reviewer sees the total so far.
+        cost=round(task.cost_usd, 4),
+    )
     title = f"{stage.name.capitalize()} review — round {round_no}"
     blocks(session, task, [BlockSpec(kind="heading_2", text=title), *body])
     comment(session, task, f"{headline} {GATE_HINTS[stage.name]}")

@@ -139,6 +139,11 @@ async def test_production_path(
     final = Path(summary.final_video or "")
     assert is_faststart(final)
     assert probe_sync(final).has_audio
+    # The task page shows what was spent, estimated first.
+    page = local_notion.admin.page(summary.task_page_id)
+    assert page["properties"]["Cost"]["number"] == pytest.approx(summary.cost_usd, abs=0.01)
+    assert page["properties"]["Estimated Cost"]["number"] > 0
+    assert page["properties"]["Final Video"]["files"]
     rows = await query_all(local_notion, "Videos")
     assert len(rows) == 4
     assert all(r["properties"]["Video URL"]["url"].startswith(moto_s3.endpoint_url) for r in rows)
