@@ -31,7 +31,7 @@ from tests.helpers.notion_inspect import query_all, status_of
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
 
-TOKEN = "secret_chaosTestToken0123456789abcdefghij"
+TOKEN = "fake-notion-token-for-the-chaos-test-0123"
 CLIPS = 3
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
 

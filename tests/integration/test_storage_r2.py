@@ -284,7 +284,7 @@ async def test_wrong_credentials_are_permanent_and_never_echoed(
     # From here on moto's in-process server authenticates requests against its IAM,
     # where these keys do not exist.
     monkeypatch.setattr(moto.settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
-    wrong_id, wrong_secret = "AKIAWRONGKEYREELGATE9", "wrong-Secret-Hh7Jj8Kk9Ll0Mm1Nn2Bb3Vv4"
+    wrong_id, wrong_secret = "FAKE-wrong-key-id-reelgate-9", "wrong-Secret-Hh7Jj8Kk9Ll0Mm1Nn2Bb3Vv4"
     storage = r2(
         moto_s3,
         s3_bucket,
