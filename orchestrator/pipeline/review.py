@@ -108,9 +108,18 @@ async def apply_review(ctx: PipelineContext, task_id: int) -> None:
                     targets.setdefault(clip.number, clip.reviewer_note)
                     clip.notion_verdict = None
 
-        if request.problems or not targets:
+        reasons_found = {p.reason for p in request.problems}
+        if stage.name == "keyframes":
+            # A task with N clips has keyframes 1..N+1; name any number past that.
+            beyond = sorted(k for k in targets if k not in keyframes)
+            if beyond:
+                reasons_found.add(
+                    f"keyframe {', '.join(map(str, beyond))} does not exist "
+                    f"(this task has keyframes 1 to {len(keyframes)})"
+                )
+        if reasons_found or not targets:
             problems = [p.line for p in request.problems] or [line.text for line in lines]
-            reasons = "; ".join(sorted({p.reason for p in request.problems}))
+            reasons = "; ".join(sorted(reasons_found))
             message = (
                 f"{stage.error.label} was set, but I could not tell what to regenerate"
                 + (f" ({reasons})" if reasons else "")
@@ -152,9 +161,8 @@ async def apply_review(ctx: PipelineContext, task_id: int) -> None:
             }
         elif stage.name == "keyframes":
             for number, note in targets.items():
-                if number in keyframes:
-                    keyframes[number].status = "rejected"
-                    keyframes[number].reviewer_note = note
+                keyframes[number].status = "rejected"
+                keyframes[number].reviewer_note = note
         elif stage.name == "video":
             for clip in clips:
                 if clip.number in targets:

@@ -112,3 +112,14 @@ async def test_a_queued_status_write_never_overwrites_a_newer_human_move(
     assert env.status(page) == "Cancelled"  # their move stands
     await env.settle()
     assert (await env.task(page)).status == "cancelled"
+
+
+async def test_a_keyframe_past_the_last_one_is_explained(pipeline_env: PipelineEnv) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2)  # keyframes 1..3
+    await env.drive_to(page, "Keyframes Ready", approve=("Storyboard Ready",))
+    env.review(page, "Keyframes Error", "keyframe 4: warmer")
+    await env.settle()
+    assert env.status(page) == "Keyframes Ready"
+    assert "keyframe 4 does not exist (this task has keyframes 1 to 3)" in env.comments(page)[-1]
+    assert [k.attempt for k in await env.keyframes(page)] == [1, 1, 1]
