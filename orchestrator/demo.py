@@ -253,9 +253,11 @@ async def run_demo(
                 if on_progress is not None:
                     on_progress(await _progress(runtime.ctx.sessions, reviewer.last_status))
                 await asyncio.sleep(review_interval_s)
-            # Let the last writes reach Notion before stopping.
-            for _ in range(50):
-                if await daemon.is_idle() or runner.done():
+            # The reviewer's last move is in Notion; wait until the daemon has polled
+            # it in (its status is final in the database), then for its last writes.
+            settle_until = time.monotonic() + 60
+            while time.monotonic() < settle_until and not runner.done():
+                if await _finished(runtime.ctx.sessions, page_id) and await daemon.is_idle():
                     break
                 await asyncio.sleep(0.2)
         finally:
@@ -270,6 +272,14 @@ async def run_demo(
     finally:
         if own_server:
             server.stop()
+
+
+async def _finished(sessions: Any, page_id: str) -> bool:
+    async with sessions() as session:
+        status = (
+            await session.execute(select(Task.status).where(Task.notion_page_id == page_id))
+        ).scalar_one_or_none()
+    return status is not None and Status(status) in (Status.DONE, Status.FAILED, Status.CANCELLED)
 
 
 async def _progress(sessions: Any, notion_status: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from orchestrator.pipeline.notion_out import (
     update_task_fields,
 )
 from orchestrator.state.machine import explain_refusal, transition
-from orchestrator.state.status import Status, is_allowed
+from orchestrator.state.status import Status, allowed_moves, is_allowed
 
 __all__ = ["apply_task_pages", "apply_video_rows"]
 
@@ -135,7 +135,7 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         explain_refusal(current, status, "human")
         if status is not None
         else f"'{label}' is not a reelgate status. From {current.label} you can choose: "
-        + ", ".join(m.label for m in _human_moves(current))
+        + ", ".join(m.label for m in allowed_moves(current, "human"))
         + "."
     )
     enqueue(session, task, SetTaskStatus(page_id=page.page_id, status_label=current.label))
@@ -151,12 +151,6 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         )
     )
     bound.warning("revert_human_move", task=task.id, current=current.label)
-
-
-def _human_moves(current: Status) -> tuple[Status, ...]:
-    from orchestrator.state.status import allowed_moves
-
-    return allowed_moves(current, "human")
 
 
 async def apply_video_rows(ctx: PipelineContext, rows: Sequence[VideoRow]) -> None:
