@@ -147,7 +147,7 @@ async def build_runtime(
     channels = channels or load_channels(settings.channels_file)
     providers = _Providers(config, local_provider)
     ctx = PipelineContext(
-        sessions=session_factory(engine),
+        sessions=session_factory(engine, info={"metrics": metrics}),
         settings=settings,
         channels=channels,
         providers_for=providers,

@@ -119,7 +119,6 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
     if status is not None and is_allowed(current, status, "human"):
         await transition(session, task, status, "human", f"set {_editor(page)}")
         await supersede_status_writes(session, task, now)
-        ctx.metrics.transitions.labels(actor="human", to=status.value).inc()
         if status.value.endswith(("_approved", "_error")) or status is Status.DONE:
             task.review_completed_at = now
             update_task_fields(session, task, review_completed=now.isoformat())

@@ -70,6 +70,9 @@ async def transition(
             note=note,
         )
     )
+    metrics = session.info.get("metrics")
+    if metrics is not None:  # the daemon's sessions carry its Metrics
+        metrics.transitions.labels(actor=actor, to=to.value).inc()
     log.info(
         "transition_task",
         task=task.id,

@@ -84,6 +84,7 @@ async def test_metrics_show_tasks_calls_and_outbox(pipeline_env: PipelineEnv) ->
     assert 'reelgate_provider_calls_total{kind="clip_create",provider="local"} 2.0' in text
     assert "reelgate_outbox_pending 0.0" in text
     assert 'reelgate_transitions_total{actor="human",to="storyboard_approved"} 1.0' in text
+    assert 'reelgate_transitions_total{actor="daemon",to="video_ready"} 1.0' in text
 
 
 async def test_a_queued_status_write_never_overwrites_a_newer_human_move(
