@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -81,7 +82,11 @@ async def test_leadership_is_lost_when_the_connection_dies(
             ).all()
             await conn.commit()
         assert killed == [(True,)]
-        assert await b.acquire() is True
+        # pg_terminate_backend only signals: the lock goes when the backend exits.
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await b.acquire():
+            assert asyncio.get_running_loop().time() < deadline, "lock never released"
+            await asyncio.sleep(0.05)
         assert await a.check() is False
         assert a.is_leader is False
         assert await a.acquire() is False
