@@ -126,6 +126,9 @@ class Daemon:
     # -- idleness -----------------------------------------------------------------------
     async def is_idle(self) -> bool:
         """Nothing runnable, nothing in flight, nothing to send, and Notion read since."""
+        # Only a poll that had *finished* before we count may vouch for the counts:
+        # one finishing meanwhile may have just added a task we did not see.
+        last_full_poll = self._poll_started
         async with self.ctx.sessions() as session:
             runnable = (
                 await session.execute(
@@ -141,7 +144,7 @@ class Daemon:
             return False
         # A human may have acted since our last write: one full poll after the last
         # activity must find nothing new.
-        return self._poll_started > self._last_busy
+        return last_full_poll > self._last_busy
 
     # -- lifecycle ----------------------------------------------------------------------
     async def run(self, *, until_idle: bool = False, workers: int | None = None) -> None:
