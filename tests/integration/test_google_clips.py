@@ -268,7 +268,8 @@ async def test_never_finishing_operation_times_out(
     assert isinstance(result, TimedOut)
     assert result.operation_name == name
     assert result.polls >= 2
-    assert 0.3 <= result.elapsed_s < 2.0
+    # It stops at the deadline instead of waiting forever (slack for a loaded CI box).
+    assert 0.3 <= result.elapsed_s < 10.0
     assert fake_vertex.create_calls == {"an eternal sunset": 1}
 
 
