@@ -95,6 +95,17 @@ async def test_demo_scenario_end_to_end(tmp_path: Path, local_notion: LocalNotio
     assert abs(info.duration_s - clip_total) <= 1 / 24 + 1e-6
     assert is_faststart(final)
     assert info.has_audio
+    # Every stored clip (both attempts of 2 and 3 kept) plays at once in Notion.
+    stored = sorted((tmp_path / "demo" / "media").rglob("clip_*_a*.mp4"))
+    assert [p.name for p in stored] == [
+        "clip_01_a1.mp4",
+        "clip_02_a1.mp4",
+        "clip_02_a2.mp4",
+        "clip_03_a1.mp4",
+        "clip_03_a2.mp4",
+        "clip_04_a1.mp4",
+    ]
+    assert all(is_faststart(p) for p in stored)
 
     # What Notion shows: one Videos row per clip, updated in place; blocks per round.
     rows = await query_all(local_notion, "Videos")
