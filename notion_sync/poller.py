@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import structlog
 
@@ -92,6 +92,25 @@ async def _query_window(
             return pages, requests
 
 
+async def _read_window(
+    client: NotionClient,
+    settings: NotionSettings | None,
+    kind: Literal["tasks", "videos"],
+    data_source_id: str | None,
+    cursor: datetime | None,
+    overlap: timedelta,
+) -> tuple[list[JSON], int, dict[str, str]]:
+    """One data source's pages in the window, the requests it took, its property names."""
+    settings = settings or client.settings
+    ds_id = data_source_id or (
+        settings.tasks_data_source_id if kind == "tasks" else settings.videos_data_source_id
+    )
+    if not ds_id:
+        raise NotionPermanentError(f"REELGATE_NOTION_{kind.upper()}_DATA_SOURCE_ID is not set")
+    raw, requests = await _query_window(client, ds_id, cursor, overlap)
+    return raw, requests, property_names(kind, settings)
+
+
 def _advance(
     cursor: datetime | None,
     seen: list[datetime | None],
@@ -130,12 +149,9 @@ async def poll_tasks(
     Error Log came back truncated (25 items) gets its full text with the
     page-property endpoint; those requests are counted in `requests_made`.
     """
-    settings = settings or client.settings
-    ds_id = data_source_id or settings.tasks_data_source_id
-    if not ds_id:
-        raise NotionPermanentError("REELGATE_NOTION_TASKS_DATA_SOURCE_ID is not set")
-    names = property_names("tasks", settings)
-    raw, requests = await _query_window(client, ds_id, cursor, overlap)
+    raw, requests, names = await _read_window(
+        client, settings, "tasks", data_source_id, cursor, overlap
+    )
     tasks = [task_from_page(p, names) for p in raw]
     changed: list[TaskPage] = []
     new_prints: dict[str, str] = {}
@@ -185,12 +201,9 @@ async def poll_videos(
     """Clip rows a reviewer touched: Status moved to a review status (Regenerate,
     Approved) or the Reviewer Note changed. Daemon-set statuses are recorded in
     `fingerprints` but not reported."""
-    settings = settings or client.settings
-    ds_id = data_source_id or settings.videos_data_source_id
-    if not ds_id:
-        raise NotionPermanentError("REELGATE_NOTION_VIDEOS_DATA_SOURCE_ID is not set")
-    names = property_names("videos", settings)
-    raw, requests = await _query_window(client, ds_id, cursor, overlap)
+    raw, requests, names = await _read_window(
+        client, settings, "videos", data_source_id, cursor, overlap
+    )
     rows = [video_from_page(p, names) for p in raw]
     changed: list[VideoRow] = []
     new_prints: dict[str, str] = {}

@@ -28,6 +28,7 @@ __all__ = [
     "final_key",
     "keyframe_key",
     "narration_key",
+    "narration_line_key",
     "slugify",
     "thumb_key",
     "validate_key",
@@ -159,6 +160,13 @@ def narration_key(
     if fmt not in ("wav", "mp3", "m4a"):
         raise StoragePermanentError(f"unsupported narration format {fmt!r}")
     return validate_key(f"{_base(channel, task)}/audio/narration_a{a}.{fmt}")
+
+
+def narration_line_key(channel: str, task: str, number: int, attempt: int) -> str:
+    """``{channel}/{task}/audio/clip_05_n1.wav``: one narration line per clip and take."""
+    n = _positive("clip number", number, minimum=1)
+    a = _positive("attempt", attempt, minimum=1)
+    return validate_key(f"{_base(channel, task)}/audio/clip_{n:02d}_n{a}.wav")
 
 
 def content_type_for(key: str, default: str = "application/octet-stream") -> str:

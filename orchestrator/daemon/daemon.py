@@ -57,6 +57,8 @@ class Daemon:
         self._poll_started = 0.0
         self._last_busy = time.monotonic()
         self.polls = 0
+        self._seen_requests = 0
+        self._seen_429 = 0
 
     # -- jobs -------------------------------------------------------------------------
     async def poll_notion(self) -> None:
@@ -89,16 +91,10 @@ class Daemon:
     def _publish_notion_stats(self) -> None:
         stats = self.runtime.notion.stats
         metrics = self.runtime.metrics
-        # Counters only go up: add what the client counted since the last look.
-        for counter, seen, attr in (
-            (metrics.notion_requests.labels(outcome="sent"), "_seen_requests", "requests"),
-            (metrics.notion_rate_limited, "_seen_429", "rate_limited"),
-        ):
-            now = getattr(stats, attr)
-            delta = now - getattr(self, seen, 0)
-            if delta > 0:
-                counter.inc(delta)
-            setattr(self, seen, now)
+        # Prometheus counters only go up: add what the client counted since last time.
+        metrics.notion_requests.labels(outcome="sent").inc(stats.requests - self._seen_requests)
+        metrics.notion_rate_limited.inc(stats.rate_limited - self._seen_429)
+        self._seen_requests, self._seen_429 = stats.requests, stats.rate_limited
 
     async def _loop(self, name: str, body: Callable[[], Awaitable[bool]], every: float) -> None:
         while not self.stopping.is_set():

@@ -5,12 +5,12 @@ from __future__ import annotations
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Task
 from orchestrator.pipeline.context import PipelineContext
-from orchestrator.pipeline.files import clip_narration_key, task_ref
+from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.queries import load_clips
 from orchestrator.state.status import STAGES
-from storage.keys import clip_key
+from storage.keys import narration_line_key
 
 __all__ = ["narrate_clips"]
 
@@ -36,7 +36,7 @@ async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
         attempt = clip.narration_attempt + 1
         path = work / f"narration_{clip.number:02d}_n{attempt}.wav"
         path.write_bytes(narration.wav)
-        key = clip_narration_key(clip_key(channel.name, ref, clip.number, 1), attempt)
+        key = narration_line_key(channel.name, ref, clip.number, attempt)
         stored = await storage.put(key, path, "audio/wav")
         async with ctx.sessions() as session, session.begin():
             task = await session.get(Task, task_id)

@@ -8,21 +8,13 @@ import httpx
 
 from orchestrator.db.models import Task
 from orchestrator.errors import MediaError
-from storage.keys import validate_key
 
-__all__ = ["clip_narration_key", "ensure_local", "task_ref"]
+__all__ = ["ensure_local", "task_ref"]
 
 
 def task_ref(task: Task) -> str:
     """The task's folder name in storage: stable even if the title changes."""
     return f"task-{task.id}-{task.notion_page_id.replace('-', '')[:8]}"
-
-
-def clip_narration_key(clip_key_for_attempt: str, narration_attempt: int) -> str:
-    """`.../clips/clip_05_a2.mp4` -> `.../audio/clip_05_n1.wav` (one line per clip)."""
-    folder, name = clip_key_for_attempt.rsplit("/clips/", 1)
-    clip = name.split("_a", 1)[0]
-    return validate_key(f"{folder}/audio/{clip}_n{narration_attempt}.wav")
 
 
 async def ensure_local(path: Path, url: str | None) -> Path:

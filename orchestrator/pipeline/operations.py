@@ -105,7 +105,6 @@ async def _poll_bound(
     now: datetime,
 ) -> None:
     providers = ctx.providers_for(channel)
-    bound = log
     if deadline is not None and now >= deadline:
         await _finish(
             ctx, clip_id, "timed_out", f"no result after {ctx.settings.clip_deadline_seconds:.0f}s"
@@ -114,7 +113,7 @@ async def _poll_bound(
     try:
         result = await providers.clips.poll_clip(name)
     except ProviderTransientError as exc:
-        bound.warning("poll_clip_failed", error=str(exc), transient=True)
+        log.warning("poll_clip_failed", error=str(exc), transient=True)
         await _reschedule(ctx, clip_id)
         return
     except ProviderPermanentError as exc:
@@ -126,7 +125,7 @@ async def _poll_bound(
         await _reschedule(ctx, clip_id)
     elif isinstance(result, ClipDone):
         await _store_video(ctx, clip_id, result)
-        bound.info("finish_clip", outcome="complete")
+        log.info("finish_clip", outcome="complete")
     elif isinstance(result, ClipFiltered):
         await _filtered(ctx, clip_id, result, providers.rai_rephrase_retries)
     elif isinstance(result, ClipFailed):

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,25 +59,6 @@ def leaked(text: str) -> list[str]:
 
 def everything_said(err: BaseException) -> str:
     return "\n".join([str(err), repr(err), "".join(traceback.format_exception(err))])
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """Route structlog and stdlib logging to a buffer; restore everything after."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    noisy = {
-        n: logging.getLogger(n).level
-        for n in ("httpx", "httpcore", "botocore", "urllib3", "apscheduler", "uvicorn.access")
-    }
-    stream = io.StringIO()
-    try:
-        yield stream
-    finally:
-        structlog.reset_defaults()
-        root.handlers[:], root.level = saved[0], saved[1]
-        for name, level in noisy.items():
-            logging.getLogger(name).setLevel(level)
 
 
 async def db_text(env: PipelineEnv) -> str:
