@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check --no-cache orchestrator notion_sync storage migrations tests bench
-	$(BIN)/ruff format --no-cache --check orchestrator notion_sync storage migrations tests bench
+	$(BIN)/ruff check --no-cache reelgate orchestrator notion_sync storage migrations tests bench
+	$(BIN)/ruff format --no-cache --check reelgate orchestrator notion_sync storage migrations tests bench
 	$(BIN)/mypy
 
 # The suite mostly waits on loopback servers and pollers: 4 workers on 2 cores

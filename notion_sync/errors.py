@@ -1,42 +1,17 @@
-"""The error tree.
+"""Errors of notion_sync: everything that goes wrong talking to Notion.
 
-`ReelgateError` is the root for every package. It lives here, in the lowest layer,
-because `storage` and `orchestrator` both depend on `notion_sync` and nothing depends
-the other way: every package can derive from it without breaking DESIGN §1's
-dependency direction.
-
-Every error is either *transient* (retry with backoff) or *permanent* (stop and tell
-a human why). Callers branch on `.transient`, never on library exception types.
+The root classes live in `reelgate.errors`, whose docstring draws the whole tree.
 """
 
 from __future__ import annotations
+
+from reelgate.errors import PermanentError, ReelgateError, TransientError
 
 __all__ = [
     "NotionError",
     "NotionPermanentError",
     "NotionTransientError",
-    "PermanentError",
-    "ReelgateError",
-    "TransientError",
 ]
-
-
-class ReelgateError(Exception):
-    """Root of every error reelgate raises on purpose."""
-
-    transient: bool = False
-
-
-class TransientError(ReelgateError):
-    """Worth retrying later: rate limits, 5xx, timeouts, lost connections."""
-
-    transient = True
-
-
-class PermanentError(ReelgateError):
-    """Retrying will not help: bad input, missing permission, unknown object."""
-
-    transient = False
 
 
 class NotionError(ReelgateError):

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from notion_sync.client import NotionClient
-from notion_sync.errors import ReelgateError
 from notion_sync.schema import check_schema
 from orchestrator.channels import Channels, load_channels
 from orchestrator.config import AppConfig
@@ -17,6 +16,7 @@ from orchestrator.db.engine import create_engine, redact_url
 from orchestrator.media.ffmpeg import ffmpeg_exe
 from orchestrator.providers.pricing import price_for
 from orchestrator.state.status import Status
+from reelgate.errors import ReelgateError
 
 __all__ = ["Check", "run_checks"]
 

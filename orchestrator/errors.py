@@ -1,8 +1,12 @@
-"""Errors of the orchestrator (state, pipeline, providers, media)."""
+"""Errors of the orchestrator (state, pipeline, providers, media).
+
+The root classes live in `reelgate.errors` (its docstring draws the whole tree);
+they are re-exported here for the orchestrator's modules.
+"""
 
 from __future__ import annotations
 
-from notion_sync.errors import PermanentError, ReelgateError, TransientError
+from reelgate.errors import PermanentError, ReelgateError, TransientError
 
 __all__ = [
     "ConfigError",

@@ -1,8 +1,8 @@
-"""Errors raised by storage backends."""
+"""Errors raised by storage backends (the tree is drawn in `reelgate.errors`)."""
 
 from __future__ import annotations
 
-from notion_sync.errors import PermanentError, ReelgateError, TransientError
+from reelgate.errors import PermanentError, ReelgateError, TransientError
 
 __all__ = ["StorageError", "StoragePermanentError", "StorageTransientError"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notion_sync.errors import ReelgateError
+from reelgate.errors import ReelgateError
 
 __all__ = ["ApiError", "not_found", "validation_error"]
 
