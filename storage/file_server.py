@@ -10,18 +10,15 @@ also hides the ``.name.part`` temp files of in-progress copies.
 from __future__ import annotations
 
 import mimetypes
-import socket
-import threading
-import time
 from pathlib import Path
 from types import TracebackType
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from reelgate.serving import ThreadedServer
 from storage.errors import StorageError
 from storage.keys import content_type_for
 from storage.local import LocalStorage
@@ -68,7 +65,7 @@ def build_app(root: Path) -> Starlette:
 
 
 class FileServer:
-    """Runs :func:`build_app` under uvicorn in a background thread.
+    """Serves :func:`build_app` from a background thread (``reelgate.serving``).
 
     ``port=0`` picks a free port; the socket is bound before the thread starts, so
     :attr:`base_url` is known (and connectable) as soon as :meth:`start` returns.
@@ -86,63 +83,35 @@ class FileServer:
         self.host = host
         self.port = port
         self._public_base_url = public_base_url.rstrip("/")
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._http: ThreadedServer | None = None
 
     @property
     def base_url(self) -> str:
         """Where the files are: the configured public URL, else the bound address."""
         if self._public_base_url:
             return self._public_base_url
-        if self._socket is None:
+        if self._http is None:
             raise RuntimeError("file server is not started")
-        host, port = self._socket.getsockname()[:2]
-        shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}"
+        return self._http.base_url
 
     def start(self, timeout_s: float = 10.0) -> str:
-        if self._thread is not None:
+        if self._http is not None:
             raise RuntimeError("file server already started")
         self.root.mkdir(parents=True, exist_ok=True)
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self._socket = sock
-        config = uvicorn.Config(
-            build_app(self.root),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
+        http = ThreadedServer(
+            build_app(self.root), host=self.host, port=self.port, name="reelgate-file-server"
         )
-        server = uvicorn.Server(config)
-        self._server = server
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="reelgate-file-server", daemon=True
-        )
-        thread.start()
-        self._thread = thread
-        deadline = time.monotonic() + timeout_s
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("file server failed to start")
-            time.sleep(0.01)
+        http.start(timeout_s)
+        self._http = http
         return self.base_url
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = None
-        self._thread = None
+        if self._http is not None:
+            self._http.stop(timeout_s)
+        self._http = None
 
     def __enter__(self) -> FileServer:
-        if self._thread is None:
+        if self._http is None:
             self.start()
         return self
 

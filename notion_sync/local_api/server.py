@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from types import TracebackType
 
 import structlog
-import uvicorn
+from starlette.applications import Starlette
+
+from reelgate.serving import ThreadedServer, serve_forever
 
 from .admin import Admin
 from .faults import Knobs, RequestLog
@@ -22,7 +22,7 @@ log = structlog.get_logger(__name__)
 
 
 class LocalNotionServer:
-    """A real HTTP server on loopback, running uvicorn in a background thread.
+    """A real HTTP server on loopback, in a background thread (``reelgate.serving``).
 
     with LocalNotionServer() as server:
         client = AsyncClient(auth="t", base_url=server.base_url)
@@ -48,8 +48,7 @@ class LocalNotionServer:
         self.persistence = JsonPersistence(self.state, state_file) if state_file else None
         if self.persistence is not None:
             self.persistence.load()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http: ThreadedServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -59,34 +58,16 @@ class LocalNotionServer:
     def root_page_id(self) -> str:
         return self.state.root_page_id
 
-    def _config(self) -> uvicorn.Config:
-        app = build_app(self.state, self.knobs, self.request_log, self.token)
-        return uvicorn.Config(
-            app,
-            host=self.host,
-            port=self.port,
-            log_config=None,
-            access_log=False,
-            log_level="warning",
-            lifespan="off",
-            ws="none",
-            timeout_graceful_shutdown=1,
-        )
+    def _app(self) -> Starlette:
+        return build_app(self.state, self.knobs, self.request_log, self.token)
 
     def start(self) -> LocalNotionServer:
-        if self._thread is not None:
+        if self._http is not None:
             return self
-        # uvicorn binds the port itself (port 0 = a free one) and we read it back:
-        # handing it a pre-bound socket made every loopback request ~45 ms slower.
-        self._server = uvicorn.Server(self._config())
-        self._thread = threading.Thread(target=self._server.run, name="local-notion", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("local Notion server failed to start")
-            time.sleep(0.005)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._http = ThreadedServer(
+            self._app(), host=self.host, port=self.port, name="local-notion"
+        ).start()
+        self.port = self._http.port
         self.state.public_base_url = self.base_url
         if self.persistence is not None:
             self.persistence.start()
@@ -94,14 +75,11 @@ class LocalNotionServer:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._http is not None:
+            self._http.stop()
         if self.persistence is not None:
             self.persistence.close()
-        self._server = None
-        self._thread = None
+        self._http = None
 
     def __enter__(self) -> LocalNotionServer:
         return self.start()
@@ -139,7 +117,7 @@ def serve(
     if token is not None:
         print("requests must carry: Authorization: Bearer <the token you chose>", flush=True)
     try:
-        uvicorn.Server(server._config()).run()
+        serve_forever(server._app(), host=host, port=port)
     finally:
         if server.persistence is not None:
             server.persistence.close()

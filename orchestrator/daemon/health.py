@@ -7,19 +7,17 @@
 - ``/metrics``: Prometheus text exposition of a :class:`~orchestrator.metrics.Metrics`.
 
 :class:`HealthServer` runs the app under uvicorn as a task in the *current* event
-loop (no thread), so handlers can await the daemon's own engine and state.
+loop (no thread; ``reelgate.serving.InLoopServer``), so handlers can await the
+daemon's own engine and state.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Self
 
 import structlog
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from orchestrator.metrics import CONTENT_TYPE, Metrics
+from reelgate.serving import InLoopServer
 
 __all__ = [
     "HealthServer",
@@ -144,17 +143,8 @@ def database_readiness(engine: AsyncEngine) -> ReadinessCheck:
     return check
 
 
-class _InLoopServer(uvicorn.Server):
-    """uvicorn without its signal handling: the daemon owns SIGTERM/SIGINT and
-    stops this server as one step of its own graceful shutdown."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-class HealthServer:
-    """Runs an ASGI app under uvicorn as a task in the running event loop.
+class HealthServer(InLoopServer):
+    """Serves the health app as a task in the running event loop (``reelgate.serving``).
 
     ``port=0`` picks a free port; the socket is bound in :meth:`start`, so
     :attr:`port` is known as soon as it returns.
@@ -168,30 +158,13 @@ class HealthServer:
         port: int = 0,
         shutdown_timeout_s: float = 5.0,
     ) -> None:
-        self.app = app
-        self.host = host
-        self._requested_port = port
-        self._shutdown_timeout_s = shutdown_timeout_s
-        self._socket: socket.socket | None = None
-        self._server: _InLoopServer | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def port(self) -> int:
-        """The bound port (the real one when constructed with ``port=0``)."""
-        if self._socket is None:
-            raise RuntimeError("health server is not started")
-        return int(self._socket.getsockname()[1])
-
-    @property
-    def base_url(self) -> str:
-        host = self.host
-        if host in ("0.0.0.0", ""):
-            host = "127.0.0.1"
-        elif host == "::":
-            host = "::1"
-        shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{self.port}"
+        super().__init__(
+            app,
+            host=host,
+            port=port,
+            name="health server",
+            graceful_shutdown_s=int(max(1, shutdown_timeout_s)),
+        )
 
     def mark_draining(self) -> None:
         """From now on /readyz answers 503 (shutdown started); /healthz stays 200."""
@@ -199,64 +172,7 @@ class HealthServer:
         if isinstance(state, _State):
             state.draining = True
 
-    async def start(self, timeout_s: float = 10.0) -> None:
-        if self._task is not None:
-            raise RuntimeError("health server already started")
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self._requested_port))
-        except OSError:
-            sock.close()
-            raise
-        self._socket = sock
-        config = uvicorn.Config(
-            self.app,
-            # None: leave logging to the daemon's own (JSON) configuration.
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=int(max(1, self._shutdown_timeout_s)),
-        )
-        server = _InLoopServer(config)
-        self._server = server
-        self._task = asyncio.create_task(server.serve(sockets=[sock]), name="reelgate-health")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while not server.started:
-            if self._task.done() or loop.time() > deadline:
-                error = self._task.exception() if self._task.done() else None
-                await self.stop()
-                raise RuntimeError("health server failed to start") from error
-            await asyncio.sleep(0.01)
+    async def start(self, timeout_s: float = 10.0) -> Self:
+        await super().start(timeout_s)
         log.info("start_http_server", host=self.host, port=self.port)
-
-    async def stop(self) -> None:
-        server, task = self._server, self._task
-        self._server = None
-        self._task = None
-        if server is not None:
-            server.should_exit = True
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, timeout=self._shutdown_timeout_s + 2)
-            except TimeoutError:
-                if server is not None:
-                    server.force_exit = True
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            except Exception:
-                log.warning("stop_http_server_failed", exc_info=True)
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
-
-    async def __aenter__(self) -> HealthServer:
-        await self.start()
         return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()

@@ -29,7 +29,6 @@ import io
 import json
 import math
 import re
-import socket
 import struct
 import subprocess
 import tempfile
@@ -41,7 +40,6 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-import uvicorn
 from PIL import Image as PILImage
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -49,6 +47,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestrator.media.ffmpeg import ffmpeg_exe
+from reelgate.serving import ThreadedServer
 
 __all__ = [
     "RPC_STATUS",
@@ -222,9 +221,7 @@ class FakeVertex:
     _rules: list[_PromptRule] = field(default_factory=list)
     _failures: dict[str, list[_HttpFailure]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
-    _port: int = 0
+    _http: ThreadedServer | None = None
 
     # ---- knobs -------------------------------------------------------------------
 
@@ -260,7 +257,7 @@ class FakeVertex:
 
     def reset(self) -> None:
         """Back to default knobs and empty counters; the server keeps running."""
-        keep = {"_lock", "_server", "_thread", "_port"}
+        keep = {"_lock", "_http"}
         with self._lock:
             for f in fields(self):
                 if f.name in keep:
@@ -274,9 +271,9 @@ class FakeVertex:
 
     @property
     def url(self) -> str:
-        if not self._port:
+        if self._http is None:
             raise RuntimeError("FakeVertex is not running")
-        return f"http://127.0.0.1:{self._port}/"
+        return f"{self._http.base_url}/"
 
     def requests_for(self, action: str) -> list[RecordedRequest]:
         with self._lock:
@@ -291,31 +288,14 @@ class FakeVertex:
 
     def start(self) -> FakeVertex:
         tiny_mp4()  # build the sample before the first request needs it
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
         app = Starlette(routes=[Route("/{path:path}", self._dispatch, methods=["GET", "POST"])])
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name="fake-vertex"
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("fake Vertex server did not start")
-            time.sleep(0.005)
+        self._http = ThreadedServer(app, name="fake-vertex").start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = None
-        self._thread = None
+        if self._http is not None:
+            self._http.stop()
+        self._http = None
 
     def __enter__(self) -> FakeVertex:
         return self.start()
