@@ -84,6 +84,13 @@ class Metrics:
             "Paid create calls whose operation name was never saved (crash mid-submit).",
             registry=r,
         )
+        self.loop_failures = Counter(
+            "reelgate_loop_failures",
+            "Runs of a daemon loop or scheduled job that raised, by loop "
+            "(notion_poll, url_refresh, gauges, drain, operations, worker-N).",
+            ["loop"],
+            registry=r,
+        )
         self.cost_usd = Counter(
             "reelgate_cost_usd",
             "Money spent on generation, in US dollars, by provider and model.",
@@ -106,6 +113,13 @@ class Metrics:
             "reelgate_tasks",
             "Tasks by status.",
             ["status"],
+            registry=r,
+        )
+        self.loop_consecutive_failures = Gauge(
+            "reelgate_loop_consecutive_failures",
+            "Failed runs in a row of a daemon loop or job (0 once one succeeds); "
+            "at REELGATE_UNHEALTHY_AFTER_FAILURES /healthz answers 503.",
+            ["loop"],
             registry=r,
         )
         self.is_leader = Gauge(

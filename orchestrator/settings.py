@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # "resubmit" accepts the risk of paying twice.
     lost_submission_policy: Literal["flag", "resubmit"] = "flag"
     shutdown_grace_seconds: float = Field(default=30.0, gt=0)
+    # A loop or job that failed this many runs in a row makes /healthz answer 503.
+    unhealthy_after_failures: int = Field(default=5, ge=1)
     # Clip operations: poll with jittered exponential backoff until a deadline.
     clip_poll_initial_seconds: float = Field(default=10.0, gt=0)
     clip_poll_max_seconds: float = Field(default=60.0, gt=0)

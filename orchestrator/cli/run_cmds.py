@@ -32,7 +32,7 @@ async def _serve(config: AppConfig, *, until_idle: bool, workers: int | None) ->
             # A webhook only hurries the next poll; polling stays the reconciliation
             # path, and poll_notion does nothing on a replica that is not the leader.
             async def on_page_event(page_id: str) -> None:
-                await daemon.poll_notion()
+                await daemon.poll_notion_now()
 
             receiver = NotionWebhookReceiver(
                 webhook_settings.verification_token,
@@ -42,7 +42,10 @@ async def _serve(config: AppConfig, *, until_idle: bool, workers: int | None) ->
             routes = receiver.routes(webhook_settings.path)
         health = HealthServer(
             build_health_app(
-                runtime.metrics, database_readiness(runtime.engine), extra_routes=routes
+                runtime.metrics,
+                database_readiness(runtime.engine),
+                extra_routes=routes,
+                failing_loops=daemon.supervisor.failing,
             ),
             host=config.settings.http_host,
             port=config.settings.http_port,

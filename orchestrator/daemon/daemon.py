@@ -1,10 +1,14 @@
 """`reelgate run`: one process composing DESIGN §4.
 
-- the Notion poller, an APScheduler interval job (leader only);
-- the outbox drainer (leader only: the Notion rate limit then holds cluster-wide);
-- the operation poller (every replica: it only needs operation names in the DB);
+Periodic work is an APScheduler job; work that goes on while there is some is a loop:
+- the Notion poll, URL refresh and gauges: interval jobs (poll and refresh: leader only);
+- the outbox drainer (leader only: the Notion rate limit then holds cluster-wide): loop;
+- the operation poller (every replica: it only needs operation names in the DB): loop;
 - N worker loops claiming tasks with leases (every replica);
 - /healthz, /readyz, /metrics.
+
+Every job and loop runs under one `Supervisor`: a failed run is logged and counted,
+and a loop that keeps failing makes /healthz answer 503 naming it.
 
 SIGTERM: stop claiming, let running steps reach their end (a safe point: every
 paid operation is already recorded), exit within the grace period.
@@ -26,9 +30,9 @@ from orchestrator.daemon.drainer import OutboxDrainer, pending_count
 from orchestrator.daemon.leader import LeaderElector
 from orchestrator.daemon.notion_poll import NotionPoller
 from orchestrator.daemon.runtime import Runtime
+from orchestrator.daemon.supervisor import Supervisor
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
-from orchestrator.errors import ReelgateError
 from orchestrator.pipeline.operations import poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.steps import RUNNABLE
@@ -52,6 +56,9 @@ class Daemon:
         self.leader = leader or LeaderElector(runtime.engine, metrics=runtime.metrics)
         self.poller = NotionPoller(self.ctx, runtime.notion)
         self.drainer = OutboxDrainer(self.ctx.sessions, runtime.writer, runtime.metrics)
+        self.supervisor = Supervisor(
+            runtime.metrics, unhealthy_after=self.ctx.settings.unhealthy_after_failures
+        )
         self._idle_sleep = idle_sleep
         self.stopping = asyncio.Event()
         self._poll_started = 0.0
@@ -69,9 +76,12 @@ class Daemon:
             await self.poller.poll_once()
             self.polls += 1
             self._poll_started = started
-        except ReelgateError as exc:
-            log.warning("poll_notion_failed", error=str(exc), transient=exc.transient)
-        self._publish_notion_stats()
+        finally:
+            self._publish_notion_stats()
+
+    async def poll_notion_now(self) -> None:
+        """A poll out of schedule (a webhook's hint), supervised like the job."""
+        await self.supervisor.run("notion_poll", self.poll_notion)
 
     async def update_gauges(self) -> None:
         async with self.ctx.sessions() as session:
@@ -95,19 +105,6 @@ class Daemon:
         metrics.notion_requests.labels(outcome="sent").inc(stats.requests - self._seen_requests)
         metrics.notion_rate_limited.inc(stats.rate_limited - self._seen_429)
         self._seen_requests, self._seen_429 = stats.requests, stats.rate_limited
-
-    async def _loop(self, name: str, body: Callable[[], Awaitable[bool]], every: float) -> None:
-        while not self.stopping.is_set():
-            try:
-                busy = await body()
-            except Exception:  # a loop must survive one bad iteration
-                log.exception("crash_loop", loop=name)
-                busy = False
-            if busy:
-                self._last_busy = time.monotonic()
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), every)
 
     async def _drain(self) -> bool:
         if not self.leader.is_leader:
@@ -146,9 +143,10 @@ class Daemon:
     async def run(self, *, until_idle: bool = False, workers: int | None = None) -> None:
         settings = self.ctx.settings
         count = workers or settings.workers
+        supervise = self.supervisor
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
-            self.poll_notion,
+            supervise.job("notion_poll", self.poll_notion),
             "interval",
             seconds=settings.notion_poll_seconds,
             next_run_time=datetime.now(UTC),
@@ -158,10 +156,15 @@ class Daemon:
         )
         # Presigned URLs last days; an hourly look keeps Notion's copies working.
         scheduler.add_job(
-            self.refresh_urls, "interval", hours=1, max_instances=1, coalesce=True, id="urls"
+            supervise.job("url_refresh", self.refresh_urls),
+            "interval",
+            hours=1,
+            max_instances=1,
+            coalesce=True,
+            id="url_refresh",
         )
         scheduler.add_job(
-            self.update_gauges,
+            supervise.job("gauges", self.update_gauges),
             "interval",
             seconds=15,
             next_run_time=datetime.now(UTC),
@@ -170,19 +173,19 @@ class Daemon:
             id="gauges",
         )
         scheduler.start()
+        # The drainer, the operation poller and the workers are loops, not interval
+        # jobs: while they find work they go round again at once (a backlog of Notion
+        # writes drains at the limiter's pace, due operations are polled without
+        # waiting out an interval); only an idle round sleeps.
         loops = [
-            asyncio.create_task(self._loop("drain", self._drain, settings.outbox_drain_seconds)),
-            asyncio.create_task(
-                self._loop("operations", self._operations, settings.operation_poll_seconds)
-            ),
+            self._supervised_loop("drain", self._drain, settings.outbox_drain_seconds),
+            self._supervised_loop("operations", self._operations, settings.operation_poll_seconds),
         ]
         worker_tasks = [
-            asyncio.create_task(
-                self._loop(
-                    f"worker-{i}",
-                    Worker(self.ctx, f"{self.runtime.config.worker_id}-{i}").run_once,
-                    self._idle_sleep,
-                )
+            self._supervised_loop(
+                f"worker-{i}",
+                Worker(self.ctx, f"{self.runtime.config.worker_id}-{i}").run_once,
+                self._idle_sleep,
             )
             for i in range(count)
         ]
@@ -213,3 +216,16 @@ class Daemon:
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def _supervised_loop(
+        self, name: str, body: Callable[[], Awaitable[bool]], every: float
+    ) -> asyncio.Task[None]:
+        return asyncio.create_task(
+            self.supervisor.loop(
+                name, body, every=every, stopping=self.stopping, on_busy=self._mark_busy
+            ),
+            name=f"reelgate-{name}",
+        )
+
+    def _mark_busy(self) -> None:
+        self._last_busy = time.monotonic()

@@ -1,6 +1,8 @@
 """The daemon's small HTTP port: ``/healthz``, ``/readyz``, ``/metrics``.
 
-- ``/healthz``: the process is alive and its event loop answers (liveness).
+- ``/healthz``: the process is alive, its event loop answers, and no loop or job
+  is failing (liveness): 503 naming the loops whose last runs all failed (see
+  ``orchestrator.daemon.supervisor``), 200 again once they succeed.
 - ``/readyz``: the daemon can do work: the readiness callable (e.g. database
   reachable, migrations at head) says so and the daemon is not draining for a
   shutdown. Load balancers and Kubernetes stop routing to a 503.
@@ -14,7 +16,7 @@ daemon's own engine and state.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Self
 
 import structlog
@@ -30,6 +32,7 @@ from orchestrator.metrics import CONTENT_TYPE, Metrics
 from reelgate.serving import InLoopServer
 
 __all__ = [
+    "FailingLoops",
     "HealthServer",
     "Readiness",
     "ReadinessCheck",
@@ -42,6 +45,8 @@ log = structlog.get_logger(__name__)
 # (ready, details): details are served as the JSON body of /readyz either way.
 Readiness = tuple[bool, dict[str, Any]]
 ReadinessCheck = Callable[[], Awaitable[Readiness]]
+# Loop name -> what is known about its failure streak (Supervisor.failing).
+FailingLoops = Callable[[], Mapping[str, Any]]
 
 # A readiness probe that hangs is as bad as one that fails; Kubernetes' default
 # probe timeout is 1 s, so answer well before a typical configured timeout.
@@ -65,13 +70,19 @@ def build_health_app(
     *,
     extra_routes: Sequence[BaseRoute] = (),
     readiness_timeout_s: float = _DEFAULT_READINESS_TIMEOUT_S,
+    failing_loops: FailingLoops | None = None,
 ) -> Starlette:
     """The ASGI app. ``extra_routes`` lets the daemon mount e.g. the webhook receiver
-    on the same port. ``app.state.health`` holds the draining flag."""
+    on the same port; ``failing_loops`` (the daemon's ``Supervisor.failing``) makes
+    /healthz answer 503 while it names any loop. ``app.state.health`` holds the
+    draining flag."""
     check = readiness or _always_ready
     state = _State()
 
     async def healthz(request: Request) -> Response:
+        failing = dict(failing_loops()) if failing_loops is not None else {}
+        if failing:
+            return JSONResponse({"status": "failing", "loops": failing}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
