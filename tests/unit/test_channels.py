@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from orchestrator.channels import (
     DEFAULT_CHANNEL,
-    STAGES,
+    STAGE_NAMES,
     ChannelConfig,
     Channels,
     ExportFormat,
@@ -41,7 +41,7 @@ def test_embedded_default_file() -> None:
     assert demo.name == "demo"
     assert demo.provider == "local"
     assert demo.auto_approve == frozenset()
-    assert not any(demo.auto_approves(stage) for stage in STAGES)
+    assert not any(demo.auto_approves(stage) for stage in STAGE_NAMES)
 
 
 def test_example_file_loads() -> None:
@@ -466,3 +466,28 @@ def test_line_found_in_any_layout(case: tuple[str, int, str]) -> None:
     with pytest.raises(ConfigError) as info:
         parse_channels(text, "f.toml")
     assert str(info.value) == f"f.toml:{line}: {path}: must be one of 4, 6, 8 (got 5)", text
+
+
+# --- key -> line, beyond what a channels file uses ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "line"),
+    [
+        # A sub-table of an array-of-tables element belongs to the latest element.
+        ("[[a]]\nx = 1\n[a.b]\ny = 2\n[[a]]\n[a.b]\ny = 3\n", ("a", 1, "b", "y"), 7),
+        ("[[a]]\nx = 1\n[a.b]\ny = 2\n[[a]]\n[a.b]\ny = 3\n", ("a", 0, "b", "y"), 4),
+        # Nested arrays over several lines: an element is placed where it is finished.
+        ("x = [\n  [1,\n   2],\n  [3],\n]\n", ("x", 1), 4),
+        # Keys inside strings, and a quoted key with a dot in it.
+        ('s = """\n[t]\nk = 1\n"""\n"a.b" = 2\n', ("a.b",), 5),
+        ("s = 'x = 1'  # y = 2\ny = 3\n", ("y",), 2),
+        # Unknown paths fall back to their longest known prefix.
+        ("[t]\n\nk = 1\n", ("t", "k", "deeper"), 3),
+        ("[t]\n", ("u",), None),
+    ],
+)
+def test_key_lines(text: str, path: tuple[str | int, ...], line: int | None) -> None:
+    from orchestrator.channels.lines import KeyLines
+
+    assert KeyLines(text).line_of(path) == line

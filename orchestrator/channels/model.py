@@ -1,0 +1,134 @@
+"""What a channel is: pydantic models of one channel's settings, and the set of them."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterator, Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DEFAULT_CHANNEL",
+    "STAGE_NAMES",
+    "ChannelConfig",
+    "Channels",
+    "ExportFormat",
+    "ModelOverrides",
+    "Provider",
+    "StageName",
+    "StorageBackend",
+    "VideoDefaults",
+]
+
+DEFAULT_CHANNEL = "default"
+
+Provider = Literal["local", "google"]
+# The names a channels file may use for stages (auto_approve); the stages themselves,
+# with their statuses, are orchestrator.state.status.STAGES.
+StageName = Literal["storyboard", "keyframes", "video", "audio", "final"]
+StorageBackend = Literal["local", "r2", "notion"]
+STAGE_NAMES: tuple[StageName, ...] = typing.get_args(StageName)
+
+
+class _Strict(BaseModel):
+    # strict: a config file saying clip_count = "6" or budget_usd = true is a mistake
+    # worth reporting, not something to coerce silently.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ModelOverrides(_Strict):
+    """Provider model names; None = the provider's default model for that capability."""
+
+    storyboard: str | None = None
+    image: str | None = None
+    video: str | None = None
+    tts: str | None = None
+
+
+class VideoDefaults(_Strict):
+    """Defaults for new tasks of the channel (a task may still set its own)."""
+
+    clip_count: int = Field(default=6, ge=1, le=60)
+    clip_seconds: Literal[4, 6, 8] = 8
+    aspect_ratio: Literal["16:9", "9:16"] = "16:9"
+
+
+class ExportFormat(_Strict):
+    """One rendition of the final video. `height` is the 480p/720p/1080p class."""
+
+    format: Literal["mp4", "webm", "mov"]
+    height: Literal[480, 720, 1080]
+
+
+class ChannelConfig(_Strict):
+    """Settings of one channel, after inheriting the file's [defaults]."""
+
+    name: str
+    provider: Provider = "local"
+    models: ModelOverrides = ModelOverrides()
+    defaults: VideoDefaults = VideoDefaults()
+    # Gates that pass without a human; TOML gives an array, so the set is built from it.
+    auto_approve: frozenset[StageName] = Field(default=frozenset(), strict=False)
+    budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    max_review_rounds: int = Field(default=3, ge=1, le=100)
+    storage: StorageBackend | None = None  # None: the daemon's global storage setting
+    voice: str = ""  # "": the provider's default voice
+    exports: tuple[ExportFormat, ...] = Field(
+        default=(ExportFormat(format="mp4", height=1080),), strict=False
+    )
+    negative_prompt: str | None = None
+    rai_rephrase_retries: int | None = Field(default=None, ge=0, le=10)
+
+    def auto_approves(self, stage: str) -> bool:
+        """True when the review gate of `stage` passes without a human."""
+        return stage in self.auto_approve
+
+
+class Channels:
+    """The channels of one file; `get` never fails (unknown names get `default`)."""
+
+    def __init__(self, channels: Mapping[str, ChannelConfig], source: str) -> None:
+        if DEFAULT_CHANNEL not in channels:
+            raise ValueError("a channel set must contain the default channel")
+        self._channels = dict(channels)
+        self._folded: dict[str, ChannelConfig] = {}
+        for name, config in channels.items():
+            self._folded.setdefault(name.casefold(), config)
+        self.source = source
+
+    @property
+    def default(self) -> ChannelConfig:
+        return self._channels[DEFAULT_CHANNEL]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._channels)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._find(name) is not None
+
+    def __iter__(self) -> Iterator[ChannelConfig]:
+        return iter(self._channels.values())
+
+    def __len__(self) -> int:
+        return len(self._channels)
+
+    def get(self, name: str | None) -> ChannelConfig:
+        """The named channel; `default` for None, blank or unknown names.
+
+        Matching is exact first, then case-insensitive: Notion select options are
+        typed by people ("Shorts" for `[channels.shorts]`).
+        """
+        if name is None:
+            return self.default
+        return self._find(name) or self.default
+
+    def _find(self, name: str) -> ChannelConfig | None:
+        name = name.strip()
+        if not name:
+            return None
+        return self._channels.get(name) or self._folded.get(name.casefold())
+
+    def __repr__(self) -> str:
+        return f"Channels(source={self.source!r}, names={self.names!r})"
