@@ -1,13 +1,16 @@
 """Outbox operations: every Notion write reelgate makes, as JSON-serialisable data.
 
 The orchestrator stores these in its `outbox` table in the same transaction as the
-state change that caused them; the drainer hands them to `notion_sync.writer`.
+state change that caused them; the drainer merges what may be merged (`coalesce`,
+the one home of the merge rules) and hands them to `notion_sync.writer`.
 Field names here are *logical* (see `schema.py`); the mapping turns them into the
 workspace's configured property names when the op is sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -16,14 +19,19 @@ __all__ = [
     "AppendBlocks",
     "AppendErrorLog",
     "BlockSpec",
+    "Coalesced",
     "Comment",
     "FileRef",
+    "MergeKey",
     "NotionOp",
     "SetTaskStatus",
     "UpdateTask",
     "UpsertVideoRow",
     "coalesce",
+    "merge",
+    "merge_key",
     "op_adapter",
+    "page_of",
 ]
 
 
@@ -101,21 +109,73 @@ NotionOp = Annotated[
 op_adapter: TypeAdapter[NotionOp] = TypeAdapter(NotionOp)
 
 
-def coalesce(ops: list[NotionOp]) -> list[NotionOp]:
-    """Merge consecutive UpdateTask ops for the same page (later values win).
+def page_of(op: NotionOp) -> str:
+    """The page an op writes to (a Videos row counts as its task's page): writes
+    to one page are sent in the order they were queued."""
+    return op.task_page_id if isinstance(op, UpsertVideoRow) else op.page_id
 
-    Only property updates are merged: status writes, comments, blocks and log
-    appends are each visible to people, so they keep their order and count.
+
+MergeKey = tuple[str, str] | tuple[str, str, int]
+
+
+def merge_key(op: NotionOp) -> MergeKey | None:
+    """Ops with equal keys may be merged into one write; None: never merged.
+
+    Only property updates merge (a task page's fields; a Videos row, named by its
+    task page and clip number): they are idempotent sets and Notion only needs the
+    last value. Status writes, comments, blocks and log appends are each seen by
+    people, so they keep their order and count.
     """
-    merged: list[NotionOp] = []
-    for op in ops:
-        last = merged[-1] if merged else None
-        if (
-            isinstance(op, UpdateTask)
-            and isinstance(last, UpdateTask)
-            and last.page_id == op.page_id
-        ):
-            merged[-1] = UpdateTask(page_id=op.page_id, fields={**last.fields, **op.fields})
+    if isinstance(op, UpdateTask):
+        return ("task", op.page_id)
+    if isinstance(op, UpsertVideoRow):
+        return ("row", op.task_page_id, op.clip_number)
+    return None
+
+
+def merge(into: NotionOp, op: NotionOp) -> NotionOp:
+    """``op`` applied on top of ``into`` (same merge key): later field values win;
+    a Videos row keeps the first known ``row_page_id``."""
+    if merge_key(into) is None or merge_key(into) != merge_key(op):
+        raise ValueError(f"cannot merge {op.kind} into {into.kind}")
+    if isinstance(into, UpdateTask) and isinstance(op, UpdateTask):
+        return UpdateTask(page_id=into.page_id, fields={**into.fields, **op.fields})
+    assert isinstance(into, UpsertVideoRow)
+    assert isinstance(op, UpsertVideoRow)
+    return into.model_copy(
+        update={
+            "fields": {**into.fields, **op.fields},
+            "row_page_id": into.row_page_id or op.row_page_id,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Coalesced:
+    """One write to send, and the positions of the queued ops it stands for."""
+
+    op: NotionOp
+    sources: tuple[int, ...]
+
+
+def coalesce(ops: Sequence[NotionOp]) -> list[Coalesced]:
+    """Merge each op into the first earlier op with the same `merge_key`.
+
+    The result keeps the order of first appearance; an op that never merges stands
+    alone. A merged property update is sent where its first op was queued, so it
+    may overtake other kinds of writes to its page (a comment, a status write);
+    none of those writes the same properties.
+    """
+    out: list[Coalesced] = []
+    by_key: dict[MergeKey, int] = {}
+    for position, op in enumerate(ops):
+        key = merge_key(op)
+        at = by_key.get(key) if key is not None else None
+        if at is None:
+            if key is not None:
+                by_key[key] = len(out)
+            out.append(Coalesced(op, (position,)))
         else:
-            merged.append(op)
-    return merged
+            group = out[at]
+            out[at] = Coalesced(merge(group.op, op), (*group.sources, position))
+    return out

@@ -2,7 +2,8 @@
 
 Runs only on the leader, so the client's 2.5 req/s limiter holds cluster-wide.
 Within a batch, property updates of the same page (and of the same Videos row)
-are merged: they are idempotent sets and Notion only needs the last value.
+are merged by `notion_sync.ops.coalesce`: they are idempotent sets and Notion
+only needs the last value.
 A transient failure stops that page's later writes until the retry, so a page
 never sees its writes out of order; a permanent failure is dead-lettered with
 the reason, and the drain goes on.
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from sqlalchemy import func, select, update
@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notion_sync.errors import NotionError
 from notion_sync.mapping import task_from_page
-from notion_sync.ops import NotionOp, SetTaskStatus, UpdateTask, UpsertVideoRow, op_adapter
+from notion_sync.ops import (
+    NotionOp,
+    SetTaskStatus,
+    UpsertVideoRow,
+    coalesce,
+    op_adapter,
+    page_of,
+)
 from notion_sync.writer import NotionWriter, OpResult
 from orchestrator.db.models import Clip, OutboxItem, Task
 from orchestrator.db.types import utcnow
@@ -42,34 +49,9 @@ class _Group:
     task_id: int | None = None
 
 
-def _merge_key(op: NotionOp) -> tuple[Any, ...] | None:
-    if isinstance(op, UpdateTask):
-        return ("task", op.page_id)
-    if isinstance(op, UpsertVideoRow):
-        return ("row", op.task_page_id, op.clip_number)
-    return None
-
-
-def _merge(into: NotionOp, op: NotionOp) -> NotionOp:
-    if isinstance(into, UpdateTask) and isinstance(op, UpdateTask):
-        return UpdateTask(page_id=into.page_id, fields={**into.fields, **op.fields})
-    assert isinstance(into, UpsertVideoRow)
-    assert isinstance(op, UpsertVideoRow)
-    return into.model_copy(
-        update={
-            "fields": {**into.fields, **op.fields},
-            "row_page_id": into.row_page_id or op.row_page_id,
-        }
-    )
-
-
 def _page_trashed(exc: NotionError) -> bool:
     # Notion's answer to any write to a page in the trash.
     return exc.status == 400 and "is archived" in str(exc)
-
-
-def _page_of(op: NotionOp) -> str:
-    return op.task_page_id if isinstance(op, UpsertVideoRow) else op.page_id
 
 
 async def pending_count(session: AsyncSession) -> int:
@@ -121,31 +103,29 @@ class OutboxDrainer:
                 .scalars()
                 .all()
             )
-        groups: list[_Group] = []
-        by_key: dict[tuple[Any, ...], _Group] = {}
+        due: list[tuple[OutboxItem, NotionOp]] = []
         waiting_pages: set[str] = set()
         for item in items:
             op = op_adapter.validate_python(item.op)
-            page = _page_of(op)
+            page = page_of(op)
             if item.next_attempt_at is not None and item.next_attempt_at > now:
                 waiting_pages.add(page)  # keep this page's order: wait for the retry
                 continue
             if page in waiting_pages:
                 continue
-            key = _merge_key(op)
-            if key is not None and key in by_key:
-                group = by_key[key]
-                group.op = _merge(group.op, op)
-                group.item_ids.append(item.id)
-                continue
-            group = _Group(op=op, item_ids=[item.id], task_id=item.task_id)
-            groups.append(group)
-            if key is not None:
-                by_key[key] = group
+            due.append((item, op))
+        groups = [
+            _Group(
+                op=merged.op,
+                item_ids=[due[i][0].id for i in merged.sources],
+                task_id=due[merged.sources[0]][0].task_id,
+            )
+            for merged in coalesce([op for _, op in due])
+        ]
         settled = 0
         blocked: set[str] = set()
         for group in groups:
-            page = _page_of(group.op)
+            page = page_of(group.op)
             if page in blocked:
                 continue
             if await self._send(group):
@@ -160,7 +140,7 @@ class OutboxDrainer:
         op = group.op
         if isinstance(op, UpsertVideoRow) and op.row_page_id is None:
             op = await self._with_row_id(op)
-        bound = log.bind(op=op.kind, page=_page_of(op), task=group.task_id)
+        bound = log.bind(op=op.kind, page=page_of(op), task=group.task_id)
         try:
             if isinstance(op, SetTaskStatus) and await self._human_moved_since(op, group):
                 bound.info("skip_status_write", reason="Status changed in Notion since")
