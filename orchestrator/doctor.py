@@ -98,7 +98,7 @@ async def _storage(config: AppConfig) -> Check:
     if settings.backend == "r2":
         from storage.r2 import R2Storage
 
-        storage = R2Storage.from_settings(settings)
+        storage = R2Storage(settings)
         try:
             await asyncio.to_thread(storage.client.head_bucket, Bucket=settings.r2_bucket)
         except Exception as exc:  # boto3's error tree is wide; the message is what matters

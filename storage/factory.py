@@ -31,7 +31,7 @@ def build_storage(
     if settings.backend == "r2":
         from storage.r2 import R2Storage
 
-        return R2Storage.from_settings(settings)
+        return R2Storage(settings)
     if settings.backend == "notion":
         if notion_client is None:
             raise StoragePermanentError("the notion storage backend needs a Notion client")

@@ -126,65 +126,42 @@ class R2Storage:
 
     def __init__(
         self,
+        settings: StorageSettings,
         *,
-        endpoint_url: str,
-        access_key_id: SecretStr,
-        secret_access_key: SecretStr,
-        bucket: str,
-        public_base_url: str = "",
-        presign_seconds: int = 6 * 24 * 3600,
-        multipart_threshold_bytes: int = 16 * _MIB,
-        multipart_chunk_bytes: int = 16 * _MIB,
-        max_concurrency: int = 3,
-        max_attempts: int = 5,
-        connect_timeout_s: float = 10.0,
-        read_timeout_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if not endpoint_url or not bucket:
+        """An R2 bucket as the ``r2_*`` and ``multipart_*`` settings describe it.
+
+        ``clock`` decides presigned URLs' ``expires_at`` (tests pin it).
+        """
+        access_key_id, secret_access_key = settings.r2_access_key_id, settings.r2_secret_access_key
+        if not settings.r2_endpoint_url or not settings.r2_bucket:
             raise StoragePermanentError("R2 storage needs an endpoint URL and a bucket")
         if not access_key_id.get_secret_value() or not secret_access_key.get_secret_value():
             raise StoragePermanentError("R2 storage needs an access key id and a secret key")
-        if multipart_chunk_bytes < 5 * _MIB:
+        if settings.multipart_chunk_mb * _MIB < 5 * _MIB:
             raise StoragePermanentError("multipart parts must be at least 5 MiB")
-        self._check_expiry(presign_seconds)
-        self.bucket = bucket
-        self.public_base_url = public_base_url.rstrip("/")
-        self.presign_seconds = presign_seconds
+        self._check_expiry(settings.r2_presign_seconds)
+        self.bucket = settings.r2_bucket
+        self.public_base_url = settings.r2_public_base_url.rstrip("/")
+        self.presign_seconds = settings.r2_presign_seconds
         self._clock = clock
         # Kept only to scrub them out of error text; never logged.
         self._secrets = (secret_access_key, access_key_id)
         self.client: S3Client = build_r2_client(
-            endpoint_url=endpoint_url,
+            endpoint_url=settings.r2_endpoint_url,
             access_key_id=access_key_id,
             secret_access_key=secret_access_key,
-            max_attempts=max_attempts,
-            max_pool_connections=max(10, max_concurrency * 2),
-            connect_timeout_s=connect_timeout_s,
-            read_timeout_s=read_timeout_s,
-        )
-        self.transfer_config = TransferConfig(
-            multipart_threshold=multipart_threshold_bytes,
-            multipart_chunksize=multipart_chunk_bytes,
-            max_concurrency=max_concurrency,
-            use_threads=True,
-        )
-
-    @classmethod
-    def from_settings(cls, settings: StorageSettings) -> R2Storage:
-        return cls(
-            endpoint_url=settings.r2_endpoint_url,
-            access_key_id=settings.r2_access_key_id,
-            secret_access_key=settings.r2_secret_access_key,
-            bucket=settings.r2_bucket,
-            public_base_url=settings.r2_public_base_url,
-            presign_seconds=settings.r2_presign_seconds,
-            multipart_threshold_bytes=settings.multipart_threshold_mb * _MIB,
-            multipart_chunk_bytes=settings.multipart_chunk_mb * _MIB,
-            max_concurrency=settings.r2_max_concurrency,
             max_attempts=settings.r2_max_attempts,
+            max_pool_connections=max(10, settings.r2_max_concurrency * 2),
             connect_timeout_s=settings.r2_connect_timeout_s,
             read_timeout_s=settings.r2_read_timeout_s,
+        )
+        self.transfer_config = TransferConfig(
+            multipart_threshold=settings.multipart_threshold_mb * _MIB,
+            multipart_chunksize=settings.multipart_chunk_mb * _MIB,
+            max_concurrency=settings.r2_max_concurrency,
+            use_threads=True,
         )
 
     # -- Storage protocol ---------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ import moto.settings
 import pytest
 import structlog
 from botocore.config import Config
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from storage.base import ExpiringURLs, Storage
 from storage.errors import StoragePermanentError, StorageTransientError
 from storage.keys import clip_key
 from storage.r2 import IMMUTABLE_CACHE_CONTROL, MAX_PRESIGN_SECONDS, R2Storage
+from storage.settings import StorageSettings
 from tests.fixtures.s3 import TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, MotoS3
 
 MIB = 1024 * 1024
@@ -39,18 +41,30 @@ def make_file(path: Path, size: int) -> str:
     return digest.hexdigest()
 
 
-def r2(moto_s3: MotoS3, bucket: str, **overrides: Any) -> R2Storage:
-    kwargs: dict[str, Any] = {
-        "endpoint_url": moto_s3.endpoint_url,
-        "access_key_id": moto_s3.access_key_id,
-        "secret_access_key": moto_s3.secret_access_key,
-        "bucket": bucket,
-        "multipart_threshold_bytes": 8 * MIB,
-        "multipart_chunk_bytes": 8 * MIB,
-        "max_attempts": 2,
+def r2_settings(endpoint_url: str, bucket: str, **overrides: Any) -> StorageSettings:
+    values: dict[str, Any] = {
+        "backend": "r2",
+        "r2_endpoint_url": endpoint_url,
+        "r2_access_key_id": SecretStr(TEST_ACCESS_KEY_ID),
+        "r2_secret_access_key": SecretStr(TEST_SECRET_ACCESS_KEY),
+        "r2_bucket": bucket,
+        "multipart_threshold_mb": 8,
+        "multipart_chunk_mb": 8,
+        "r2_max_attempts": 2,
     }
-    kwargs.update(overrides)
-    return R2Storage(**kwargs)
+    values.update(overrides)
+    return StorageSettings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def r2(
+    moto_s3: MotoS3,
+    bucket: str,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    **overrides: Any,
+) -> R2Storage:
+    settings = r2_settings(moto_s3.endpoint_url, bucket, **overrides)
+    return R2Storage(settings) if clock is None else R2Storage(settings, clock=clock)
 
 
 class SentRequests:
@@ -170,7 +184,7 @@ async def test_presigned_get_fetches_and_reports_expiry(
     moto_s3: MotoS3, s3_bucket: str, tmp_path: Path
 ) -> None:
     fixed = datetime(2030, 1, 1, tzinfo=UTC)
-    storage = r2(moto_s3, s3_bucket, presign_seconds=3600, clock=lambda: fixed)
+    storage = r2(moto_s3, s3_bucket, r2_presign_seconds=3600, clock=lambda: fixed)
     assert isinstance(storage, ExpiringURLs)
     path = tmp_path / "a.mp4"
     expected = make_file(path, 100_000)
@@ -195,14 +209,15 @@ async def test_presign_longer_than_seven_days_is_refused(moto_s3: MotoS3, s3_buc
     storage = r2(moto_s3, s3_bucket)
     with pytest.raises(StoragePermanentError, match="7 days"):
         await storage.url_for_with_expiry("c/t/clips/clip_01_a1.mp4", expires_in=604_801)
-    with pytest.raises(StoragePermanentError, match="7 days"):
-        r2(moto_s3, s3_bucket, presign_seconds=8 * 24 * 3600)
+    # The settings refuse it before any storage is built.
+    with pytest.raises(ValidationError, match="r2_presign_seconds"):
+        r2(moto_s3, s3_bucket, r2_presign_seconds=8 * 24 * 3600)
 
 
 async def test_public_base_url_form(moto_s3: MotoS3, s3_bucket: str, tmp_path: Path) -> None:
     # moto serves path-style GETs without auth, standing in for an r2.dev/custom domain.
     base = f"{moto_s3.endpoint_url}/{s3_bucket}/"
-    storage = r2(moto_s3, s3_bucket, public_base_url=base)
+    storage = r2(moto_s3, s3_bucket, r2_public_base_url=base)
     path = tmp_path / "t.jpg"
     expected = make_file(path, 5000)
     key = "c/t/thumbs/clip_01_a1.jpg"
@@ -288,8 +303,8 @@ async def test_wrong_credentials_are_permanent_and_never_echoed(
     storage = r2(
         moto_s3,
         s3_bucket,
-        access_key_id=SecretStr(wrong_id),
-        secret_access_key=SecretStr(wrong_secret),
+        r2_access_key_id=SecretStr(wrong_id),
+        r2_secret_access_key=SecretStr(wrong_secret),
     )
     path = tmp_path / "f.mp4"
     make_file(path, 1000)
@@ -315,12 +330,7 @@ async def test_unreachable_endpoint_is_transient_and_never_echoes_secrets(tmp_pa
         port = sock.getsockname()[1]
     # The port is closed again: connections are refused.
     storage = R2Storage(
-        endpoint_url=f"http://127.0.0.1:{port}",
-        access_key_id=SecretStr(TEST_ACCESS_KEY_ID),
-        secret_access_key=SecretStr(TEST_SECRET_ACCESS_KEY),
-        bucket="b",
-        max_attempts=1,
-        connect_timeout_s=2,
+        r2_settings(f"http://127.0.0.1:{port}", "b", r2_max_attempts=1, r2_connect_timeout_s=2)
     )
     path = tmp_path / "f.mp4"
     make_file(path, 1000)
