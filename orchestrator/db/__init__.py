@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.db.engine import create_engine, is_postgres, redact_url, session_factory
-from orchestrator.db.migrate import upgrade, upgrade_to_head
+from orchestrator.db.migrate import alembic_config, upgrade, upgrade_to_head
 from orchestrator.db.models import (
     Base,
     Clip,
@@ -28,6 +28,7 @@ __all__ = [
     "SyncState",
     "Task",
     "UTCDateTime",
+    "alembic_config",
     "create_engine",
     "is_postgres",
     "redact_url",
