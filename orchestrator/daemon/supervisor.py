@@ -43,7 +43,9 @@ class LoopState:
     """The failure streak of one loop or job."""
 
     consecutive_failures: int = 0
-    last_error: str = ""
+    # The exception's class only: this is served on /healthz, where no log
+    # redaction applies; the message is in the fail_loop_run log line.
+    last_error_type: str = ""
 
 
 class Supervisor:
@@ -68,7 +70,7 @@ class Supervisor:
             if state.consecutive_failures >= self.unhealthy_after:
                 log.info("recover_loop", loop=name, after_failures=state.consecutive_failures)
             state.consecutive_failures = 0
-            state.last_error = ""
+            state.last_error_type = ""
             self._metrics.loop_consecutive_failures.labels(loop=name).set(0)
         return result
 
@@ -104,11 +106,11 @@ class Supervisor:
                 await asyncio.wait_for(stopping.wait(), every)
 
     def failing(self) -> dict[str, dict[str, Any]]:
-        """Loops that failed ``unhealthy_after`` times in a row, with their last error."""
+        """Loops that failed ``unhealthy_after`` times in a row, with their last error's type."""
         return {
             name: {
                 "consecutive_failures": state.consecutive_failures,
-                "last_error": state.last_error,
+                "last_error_type": state.last_error_type,
             }
             for name, state in sorted(self._loops.items())
             if state.consecutive_failures >= self.unhealthy_after
@@ -116,7 +118,7 @@ class Supervisor:
 
     def _failed(self, name: str, state: LoopState, exc: Exception) -> None:
         state.consecutive_failures += 1
-        state.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        state.last_error_type = type(exc).__name__
         self._metrics.loop_failures.labels(loop=name).inc()
         self._metrics.loop_consecutive_failures.labels(loop=name).set(state.consecutive_failures)
         context = {
