@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,14 @@ def test_dockerfile() -> None:
     healthcheck = text[text.index("HEALTHCHECK") :]
     assert "/healthz" in healthcheck.split("\n\n")[0]
     assert "pip install ." in text
+
+
+def test_the_image_copies_every_package_pyproject_installs() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    pyproject = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
+    for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
+        assert f"COPY {package} ./{package}" in text, f"the image lacks {package}/"
 
 
 @pytest.fixture
