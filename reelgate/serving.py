@@ -106,10 +106,6 @@ class _Listener:
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.port}"
 
-    @property
-    def started(self) -> bool:
-        return self._server is not None and self._server.started
-
     def _prepare(self) -> tuple[_NoSignals, socket.socket]:
         if self._server is not None:
             raise RuntimeError(f"{self.name} already started")
