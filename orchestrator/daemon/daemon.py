@@ -32,7 +32,7 @@ from orchestrator.errors import ReelgateError
 from orchestrator.pipeline.operations import poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.steps import RUNNABLE
-from orchestrator.pipeline.video import IN_FLIGHT
+from orchestrator.state.clips import IN_FLIGHT
 
 __all__ = ["Daemon"]
 
