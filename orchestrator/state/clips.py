@@ -84,8 +84,6 @@ FINISHED: tuple[ClipStatus, ...] = (
     ClipStatus.FAILED,
     ClipStatus.LOST,
 )
-# What a review can send back, and what a re-plan can start again.
-_REVIEWABLE: tuple[ClipStatus, ...] = FINISHED
 
 
 def _clip_table() -> dict[tuple[ClipStatus, ClipStatus], str]:
@@ -112,9 +110,11 @@ def _clip_table() -> dict[tuple[ClipStatus, ClipStatus], str]:
         (c.POLLING, c.FAILED): "the operation failed",
         (c.COMPLETE, c.APPROVED): "video gate approved",
     }
-    for status in _REVIEWABLE:
+    # A review names finished clips only (never one in flight); a re-plan starts a
+    # finished or rejected clip over.
+    for status in FINISHED:
         table[(status, c.REJECTED)] = "named at the video review"
-    for status in (*_REVIEWABLE, c.REJECTED):
+    for status in (*FINISHED, c.REJECTED):
         table[(status, c.PLANNED)] = "shot re-planned"
     return table
 

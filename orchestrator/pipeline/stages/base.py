@@ -2,7 +2,7 @@
 
 A stage module (storyboard.py, keyframes.py, ...) is a plain module with these
 names; `StageModule` spells them out so mypy checks each module where
-`stages.STAGES` lists it:
+`stages.STAGE_MODULES` lists it:
 
 - `STAGE`: its statuses (working, ready, approved, error) from state.status;
 - `GATE_HINT`: what the reviewer can do at its gate (part of the gate comment);

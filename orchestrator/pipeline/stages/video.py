@@ -335,7 +335,8 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
 
 def redo_targets(review: Review) -> Redo:
     redo = numbered_redo(review, review.task.clip_count)
-    # Rows a reviewer set to Regenerate in the Videos table count too.
+    # Rows a reviewer set to Regenerate in the Videos table count too; reading a
+    # verdict consumes it (committed with the review, whatever its outcome).
     for clip in review.clips:
         if clip.notion_verdict == "Regenerate":
             redo.targets.setdefault(clip.number, clip.reviewer_note)
