@@ -40,6 +40,7 @@ from orchestrator.db.models import Clip, Event, Task
 from orchestrator.providers.local_settings import LocalProviderSettings
 from orchestrator.settings import Settings
 from orchestrator.state.status import Status, notion_status_options
+from storage.keys import final_file_name
 from storage.settings import StorageSettings
 
 __all__ = ["DemoSummary", "ReviewScript", "Reviewer", "demo_config", "run_demo"]
@@ -320,7 +321,9 @@ async def _summary(
                 calls[sample.labels["kind"]] += int(sample.value)
     # The demo's own copy of the final video (the stored one may be remote).
     final = (
-        runtime.ctx.task_dir(task.id) / f"final_r{task.final_round}.mp4" if task.final_key else None
+        runtime.ctx.task_dir(task.id) / final_file_name(task.final_round)
+        if task.final_key
+        else None
     )
     return DemoSummary(
         final_video=str(final.resolve()) if final else None,

@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.db.models import Clip, Task
 from orchestrator.db.types import utcnow
+from orchestrator.state.clips import USABLE
 from orchestrator.state.status import Status
 
 __all__ = ["TaskSummary", "task_summaries"]
-
-DONE_CLIP_STATES = ("complete", "approved")
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ async def task_summaries(session: AsyncSession, now: datetime | None = None) -> 
     now = now or utcnow()
     done = (
         select(Clip.task_id, func.count(Clip.id).label("done"))
-        .where(Clip.status.in_(DONE_CLIP_STATES))
+        .where(Clip.status.in_(USABLE))
         .group_by(Clip.task_id)
         .subquery()
     )

@@ -4,6 +4,11 @@ Keys look like ``{channel}/{task}/clips/clip_05_a2.mp4``. The attempt number is 
 of the key, so an object is never overwritten with different bytes: that is what
 lets R2 serve everything with ``Cache-Control: immutable``.
 
+This module is the one home of artifact names: the ``*_file_name`` functions name
+the files in a task's work folder and the files Notion shows (``clip_05_a2.mp4``),
+and the ``*_key`` functions put those names into a channel/task folder. Nothing
+else formats ``clip_{n:02d}_a{attempt}`` by hand.
+
 Channel and task names come from Notion text that anybody in the workspace can type,
 so they are reduced to a bounded lowercase slug before they reach a key, and every
 backend re-checks the finished key with :func:`validate_key` (defence in depth: a
@@ -22,14 +27,23 @@ from storage.errors import StoragePermanentError
 __all__ = [
     "MAX_KEY_BYTES",
     "MAX_SLUG_LENGTH",
+    "clip_file_name",
     "clip_key",
+    "contact_sheet_file_name",
     "contact_sheet_key",
     "content_type_for",
+    "export_key",
+    "final_file_name",
     "final_key",
+    "keyframe_file_name",
     "keyframe_key",
+    "keyframe_reference_file_name",
     "narration_key",
+    "narration_line_file_name",
     "narration_line_key",
+    "narration_track_file_name",
     "slugify",
+    "thumb_file_name",
     "thumb_key",
     "validate_key",
 ]
@@ -115,37 +129,95 @@ def _base(channel: str, task: str) -> str:
     return f"{slugify(channel)}/{slugify(task)}"
 
 
-def keyframe_key(channel: str, task: str, number: int, attempt: int) -> str:
-    """``{channel}/{task}/keyframes/kf_03_a1.png``"""
+# File names: a task's work folder, and the names Notion shows for attached files.
+
+
+def keyframe_file_name(number: int, attempt: int) -> str:
+    """``kf_03_a1.png``: keyframe 3, attempt 1."""
     n = _positive("keyframe number", number, minimum=0)
     a = _positive("attempt", attempt, minimum=1)
-    return validate_key(f"{_base(channel, task)}/keyframes/kf_{n:02d}_a{a}.png")
+    return f"kf_{n:02d}_a{a}.png"
+
+
+def keyframe_reference_file_name(number: int) -> str:
+    """``kf_03.png``: the newest attempt of keyframe 3, the look the next keyframe follows."""
+    n = _positive("keyframe number", number, minimum=0)
+    return f"kf_{n:02d}.png"
+
+
+def clip_file_name(number: int, attempt: int) -> str:
+    """``clip_05_a2.mp4``: clip 5, attempt 2."""
+    n = _positive("clip number", number, minimum=1)
+    a = _positive("attempt", attempt, minimum=1)
+    return f"clip_{n:02d}_a{a}.mp4"
+
+
+def thumb_file_name(number: int, attempt: int) -> str:
+    """``clip_05_a2.jpg``: the poster frame of that clip attempt."""
+    return clip_file_name(number, attempt).removesuffix(".mp4") + ".jpg"
+
+
+def narration_line_file_name(number: int, attempt: int) -> str:
+    """``narration_05_n1.wav``: clip 5's narration line, take 1 (in the work folder).
+
+    Stored under :func:`narration_line_key`, which files it as ``audio/clip_05_n1.wav``.
+    """
+    n = _positive("clip number", number, minimum=1)
+    a = _positive("attempt", attempt, minimum=1)
+    return f"narration_{n:02d}_n{a}.wav"
+
+
+def narration_track_file_name(round: int) -> str:
+    """``narration_r1.wav``: every line of an assembly round on one track."""
+    r = _positive("round", round, minimum=1)
+    return f"narration_r{r}.wav"
+
+
+def contact_sheet_file_name(round: int) -> str:
+    """``contact_r1.jpg``: a review round's clips on one image."""
+    r = _positive("round", round, minimum=1)
+    return f"contact_r{r}.jpg"
+
+
+def final_file_name(round: int, ext: Literal["mp4", "srt"] = "mp4") -> str:
+    """``final_r1.mp4`` (or its subtitles, ``final_r1.srt``): an assembly round."""
+    r = _positive("round", round, minimum=1)
+    return f"final_r{r}.{ext}"
+
+
+# Keys: those names in their channel/task folder.
+
+
+def keyframe_key(channel: str, task: str, number: int, attempt: int) -> str:
+    """``{channel}/{task}/keyframes/kf_03_a1.png``"""
+    return validate_key(f"{_base(channel, task)}/keyframes/{keyframe_file_name(number, attempt)}")
 
 
 def clip_key(channel: str, task: str, number: int, attempt: int) -> str:
     """``{channel}/{task}/clips/clip_05_a2.mp4``"""
-    n = _positive("clip number", number, minimum=1)
-    a = _positive("attempt", attempt, minimum=1)
-    return validate_key(f"{_base(channel, task)}/clips/clip_{n:02d}_a{a}.mp4")
+    return validate_key(f"{_base(channel, task)}/clips/{clip_file_name(number, attempt)}")
 
 
 def thumb_key(channel: str, task: str, number: int, attempt: int) -> str:
     """``{channel}/{task}/thumbs/clip_05_a2.jpg`` (poster frame of that clip attempt)."""
-    n = _positive("clip number", number, minimum=1)
-    a = _positive("attempt", attempt, minimum=1)
-    return validate_key(f"{_base(channel, task)}/thumbs/clip_{n:02d}_a{a}.jpg")
+    return validate_key(f"{_base(channel, task)}/thumbs/{thumb_file_name(number, attempt)}")
 
 
 def final_key(channel: str, task: str, round: int) -> str:
     """``{channel}/{task}/final/final_r1.mp4``"""
-    r = _positive("round", round, minimum=1)
-    return validate_key(f"{_base(channel, task)}/final/final_r{r}.mp4")
+    return validate_key(f"{_base(channel, task)}/final/{final_file_name(round)}")
+
+
+def export_key(channel: str, task: str, round: int, height: int, fmt: str) -> str:
+    """``{channel}/{task}/final/final_r1_720p.webm``: a delivery rendition of that round."""
+    h = _positive("height", height, minimum=1)
+    stem = final_key(channel, task, round).removesuffix(".mp4")
+    return validate_key(f"{stem}_{h}p.{fmt}")
 
 
 def contact_sheet_key(channel: str, task: str, round: int) -> str:
     """``{channel}/{task}/sheets/contact_r1.jpg`` (all keyframes of a round on one image)."""
-    r = _positive("round", round, minimum=1)
-    return validate_key(f"{_base(channel, task)}/sheets/contact_r{r}.jpg")
+    return validate_key(f"{_base(channel, task)}/sheets/{contact_sheet_file_name(round)}")
 
 
 def narration_key(

@@ -36,7 +36,7 @@ from orchestrator.db.models import Clip, Task
 from orchestrator.pipeline.operations import poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.steps import RUNNABLE
-from orchestrator.pipeline.video import IN_FLIGHT
+from orchestrator.state.clips import IN_FLIGHT
 
 __all__ = ["Daemon"]
 

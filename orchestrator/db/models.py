@@ -110,6 +110,7 @@ class Keyframe(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     prompt: Mapped[str] = mapped_column(Text, default="")
     reviewer_note: Mapped[str] = mapped_column(Text, default="")
+    # A state.clips.KeyframeStatus; changed only by state.clips.transition_keyframe.
     status: Mapped[str] = mapped_column(String(20), default="planned")
     storage_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
     public_url: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -145,8 +146,8 @@ class Clip(Base):
     next_poll_at: Mapped[datetime | None] = mapped_column(nullable=True)
     deadline_at: Mapped[datetime | None] = mapped_column(nullable=True)
     rai_retries: Mapped[int] = mapped_column(Integer, default=0)
-    # planned, submitting, polling, complete, rai_filtered, timed_out, failed,
-    # approved, rejected, lost (crashed between submit and persisting the name)
+    # A state.clips.ClipStatus (its values and allowed moves are listed there);
+    # changed only by state.clips.transition_clip, guarded on status and attempt.
     status: Mapped[str] = mapped_column(String(20), default="planned")
     storage_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
     public_url: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -163,6 +164,7 @@ class Clip(Base):
     # A reviewer set this row to Regenerate in the Videos table (with reviewer_note).
     notion_verdict: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Narration is made per clip so an Audio Error can redo only the named lines.
+    # A state.clips.NarrationStatus; changed only by state.clips.transition_narration.
     narration_status: Mapped[str] = mapped_column(String(20), default="planned")
     narration_attempt: Mapped[int] = mapped_column(Integer, default=0)
     narration_note: Mapped[str] = mapped_column(Text, default="")
@@ -231,7 +233,10 @@ class OutboxItem(Base):
 
 
 class ReviewLine(Base):
-    """Hashes of Error Log lines already acted on, per task and review round."""
+    """An Error Log line the daemon acted on (its hash), per task and review round.
+
+    review.lines.new_review_lines reads these hashes to tell new lines from old.
+    """
 
     __tablename__ = "review_lines"
 

@@ -1,4 +1,8 @@
-"""Arriving at a review gate, and leaving it when a human (or the channel) approves."""
+"""Arriving at a review gate: the round, auto-approval, and what the reviewer is told.
+
+Each stage module calls `reach_gate` at the end of its `run` with its statuses and
+its gate hint; leaving a gate is the step runner's (pipeline/steps.py).
+"""
 
 from __future__ import annotations
 
@@ -10,40 +14,9 @@ from notion_sync.ops import BlockSpec
 from orchestrator.channels import ChannelConfig
 from orchestrator.db.models import Task
 from orchestrator.pipeline.notion_out import blocks, comment, move, update_task_fields
-from orchestrator.state.status import STAGES, Stage, Status
+from orchestrator.state.status import Stage
 
-__all__ = ["GATE_HINTS", "reach_gate", "review_rounds_used", "stage_of"]
-
-# What the reviewer can do at each gate, written into the gate comment.
-GATE_HINTS: dict[str, str] = {
-    "storyboard": (
-        "Read the shots below. Set Status to Storyboard Approved to go on, or to "
-        "Storyboard Error and write in Error Log which shots to re-plan "
-        "(e.g. `Regenerate: shots 2, 3 - more suspense`)."
-    ),
-    "keyframes": (
-        "Look at the keyframes below. Set Status to Keyframes Approved, or to Keyframes "
-        "Error and name the keyframes to redo in Error Log (e.g. `keyframe 3: warmer light`)."
-    ),
-    "video": (
-        "Watch the clips below or in the Videos table. Set Status to Video Approved, or to "
-        "Video Error and write in Error Log which clips to regenerate "
-        "(e.g. `Regenerate: clips 2, 3 - too dark`), or set a clip row to Regenerate. "
-        "Keyframes Error or Storyboard Error send the named shots further back."
-    ),
-    "audio": (
-        "Listen to the narration. Set Status to Audio Approved, or to Audio Error and name "
-        "the clips whose narration to redo in Error Log (e.g. `clip 4: slower`)."
-    ),
-    "final": ("Watch the final video. Set Status to Done, or to Final Error to assemble it again."),
-}
-
-
-def stage_of(status: Status) -> Stage:
-    for stage in STAGES:
-        if status in (stage.working, stage.ready, stage.approved, stage.error):
-            return stage
-    raise KeyError(status)
+__all__ = ["reach_gate", "review_rounds_used"]
 
 
 async def reach_gate(
@@ -54,6 +27,7 @@ async def reach_gate(
     *,
     headline: str,
     body: Sequence[BlockSpec] = (),
+    hint: str,
 ) -> int:
     """Working -> Ready; then auto-approve, or show the round and ask the owner.
 
@@ -78,7 +52,7 @@ async def reach_gate(
     )
     title = f"{stage.name.capitalize()} review — round {round_no}"
     blocks(session, task, [BlockSpec(kind="heading_2", text=title), *body])
-    comment(session, task, f"{headline} {GATE_HINTS[stage.name]}")
+    comment(session, task, f"{headline} {hint}")
     return round_no
 
 

@@ -26,8 +26,10 @@ from notion_sync.ops import (
 )
 from orchestrator.db.models import Clip, Keyframe, OutboxItem, Task
 from orchestrator.review.lines import daemon_line
+from orchestrator.state.clips import USABLE, ClipStatus
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Actor, Status
+from storage.keys import clip_file_name, keyframe_file_name, thumb_file_name
 
 __all__ = [
     "CLIP_ROW_STATUS",
@@ -45,17 +47,17 @@ __all__ = [
 ]
 
 # Clip state in the database -> Status option of its row in the Videos table.
-CLIP_ROW_STATUS: dict[str, str] = {
-    "planned": "Planned",
-    "submitting": "Generating",
-    "polling": "Generating",
-    "complete": "Ready",
-    "approved": "Approved",
-    "rejected": "Regenerate",
-    "rai_filtered": "Filtered",
-    "timed_out": "Failed",
-    "failed": "Failed",
-    "lost": "Failed",
+CLIP_ROW_STATUS: dict[ClipStatus, str] = {
+    ClipStatus.PLANNED: "Planned",
+    ClipStatus.SUBMITTING: "Generating",
+    ClipStatus.POLLING: "Generating",
+    ClipStatus.COMPLETE: "Ready",
+    ClipStatus.APPROVED: "Approved",
+    ClipStatus.REJECTED: "Regenerate",
+    ClipStatus.RAI_FILTERED: "Filtered",
+    ClipStatus.TIMED_OUT: "Failed",
+    ClipStatus.FAILED: "Failed",
+    ClipStatus.LOST: "Failed",
 }
 
 
@@ -122,7 +124,7 @@ def update_task_fields(session: AsyncSession, task: Task, **fields: Any) -> None
 
 
 def progress_text(clips: Sequence[Clip], total: int) -> str:
-    done = sum(1 for c in clips if c.status in ("complete", "approved"))
+    done = sum(1 for c in clips if c.status in USABLE)
     return f"{done}/{total} clips"
 
 
@@ -144,27 +146,31 @@ def clip_row_fields(clip: Clip, keyframes: dict[int, Keyframe]) -> dict[str, Any
         "prompt": clip.prompt,
         "motion": clip.motion,
         "narration": clip.narration,
-        "status": CLIP_ROW_STATUS.get(clip.status, "Planned"),
+        "status": CLIP_ROW_STATUS.get(ClipStatus(clip.status), "Planned"),
         "attempt": clip.attempt,
         "cost": round(clip.cost_usd, 4),
         "reviewer_note": clip.reviewer_note,
     }
     for logical, kf in (("start_keyframe", start), ("end_keyframe", end)):
         if kf is not None:
-            ref = file_ref(
-                f"kf_{kf.number:02d}_a{kf.attempt}.png", kf.public_url, kf.file_upload_id
+            ref = (
+                file_ref(
+                    keyframe_file_name(kf.number, kf.attempt), kf.public_url, kf.file_upload_id
+                )
+                if kf.attempt
+                else None  # not rendered yet
             )
             fields[logical] = _files(ref)
-    if clip.status in ("complete", "approved"):
+    if clip.status in USABLE:
         video = file_ref(
-            f"clip_{clip.number:02d}_a{clip.attempt}.mp4", clip.public_url, clip.file_upload_id
+            clip_file_name(clip.number, clip.attempt), clip.public_url, clip.file_upload_id
         )
         fields["video"] = _files(video)
         fields["video_url"] = clip.public_url
         fields["duration"] = round(clip.duration_s or 0.0, 2)
         if clip.thumb_url:
             fields["thumbnail"] = _files(
-                file_ref(f"clip_{clip.number:02d}_a{clip.attempt}.jpg", clip.thumb_url, None)
+                file_ref(thumb_file_name(clip.number, clip.attempt), clip.thumb_url, None)
             )
     return fields
 

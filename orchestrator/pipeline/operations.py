@@ -4,6 +4,8 @@ It needs nothing but the operation name saved in the database, so it survives
 restarts and runs on any replica. Results are stored (faststart first), costed,
 and shown in the Videos table; the task is woken when its last clip finishes.
 Operations of cancelled tasks are still followed and recorded, never resubmitted.
+Each outcome is a guarded clip transition from `polling` (state/clips.py): should
+two pollers ever follow the same operation, only one records its result.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.channels import ChannelConfig
 from orchestrator.db.models import Clip, Task
-from orchestrator.errors import ProviderPermanentError, ProviderTransientError
+from orchestrator.errors import ProviderPermanentError, ProviderTransientError, StaleState
 from orchestrator.media import faststart, probe, thumbnail
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.files import ensure_local, task_ref
@@ -33,7 +35,8 @@ from orchestrator.pipeline.queries import load_keyframes
 from orchestrator.providers import rephrase_for_safety
 from orchestrator.providers.base import ClipDone, ClipFailed, ClipFiltered, ClipPending
 from orchestrator.providers.polling import backoff_delay
-from storage.keys import clip_key, thumb_key
+from orchestrator.state.clips import ClipStatus, transition_clip
+from storage.keys import clip_file_name, clip_key, thumb_file_name, thumb_key
 
 __all__ = ["poll_due_operations"]
 
@@ -48,7 +51,7 @@ async def poll_due_operations(ctx: PipelineContext, *, limit: int = 16) -> int:
             (
                 await session.execute(
                     select(Clip.id)
-                    .where(Clip.status == "polling", Clip.next_poll_at <= ctx.clock())
+                    .where(Clip.status == ClipStatus.POLLING, Clip.next_poll_at <= ctx.clock())
                     .order_by(Clip.next_poll_at)
                     .limit(limit)
                 )
@@ -93,7 +96,11 @@ async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
     with structlog.contextvars.bound_contextvars(
         task=task.id, page=task.notion_page_id, clip=number, attempt=attempt, operation=name
     ):
-        await _poll_bound(ctx, clip_id, channel, name, deadline, now)
+        try:
+            await _poll_bound(ctx, clip_id, channel, name, deadline, now)
+        except StaleState as exc:
+            # Someone else recorded this operation's result first; ours rolled back.
+            log.info("skip_stale_clip", reason=str(exc))
 
 
 async def _poll_bound(
@@ -107,7 +114,10 @@ async def _poll_bound(
     providers = ctx.providers_for(channel)
     if deadline is not None and now >= deadline:
         await _finish(
-            ctx, clip_id, "timed_out", f"no result after {ctx.settings.clip_deadline_seconds:.0f}s"
+            ctx,
+            clip_id,
+            ClipStatus.TIMED_OUT,
+            f"no result after {ctx.settings.clip_deadline_seconds:.0f}s",
         )
         return
     try:
@@ -117,7 +127,7 @@ async def _poll_bound(
         await _reschedule(ctx, clip_id)
         return
     except ProviderPermanentError as exc:
-        await _finish(ctx, clip_id, "failed", str(exc))
+        await _finish(ctx, clip_id, ClipStatus.FAILED, str(exc))
         return
     finally:
         ctx.metrics.provider_calls.labels(provider=providers.name, kind="clip_poll").inc()
@@ -150,13 +160,13 @@ async def _wake(session: AsyncSession, task_id: int) -> None:
     )
 
 
-async def _finish(ctx: PipelineContext, clip_id: int, outcome: str, reason: str) -> None:
+async def _finish(ctx: PipelineContext, clip_id: int, outcome: ClipStatus, reason: str) -> None:
     async with ctx.sessions() as session, session.begin():
         clip = await session.get(Clip, clip_id)
         assert clip is not None
         task = await session.get(Task, clip.task_id)
         assert task is not None
-        clip.status = outcome
+        await transition_clip(session, clip, outcome)
         clip.error = reason
         ctx.metrics.clips_finished.labels(outcome=outcome).inc()
         log_error_line(
@@ -174,6 +184,10 @@ async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, re
         assert clip is not None
         task = await session.get(Task, clip.task_id)
         assert task is not None
+        retry = clip.rai_retries < retries
+        await transition_clip(
+            session, clip, ClipStatus.PLANNED if retry else ClipStatus.RAI_FILTERED
+        )
         await record_charge(
             session,
             task,
@@ -187,13 +201,11 @@ async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, re
             f"clip {clip.number} attempt {clip.attempt} was filtered by the provider's "
             f"safety filter ({reasons}); not billed"
         )
-        if clip.rai_retries < retries:
+        if retry:
             clip.rai_retries += 1
             clip.prompt = rephrase_for_safety(clip.prompt, result.reasons, clip.rai_retries)
-            clip.status = "planned"
             message += "; retrying once with a softened prompt"
         else:
-            clip.status = "rai_filtered"
             clip.error = f"filtered: {reasons}"
             ctx.metrics.clips_finished.labels(outcome="rai_filtered").inc()
             message += (
@@ -214,11 +226,9 @@ async def _failed(ctx: PipelineContext, clip_id: int, result: ClipFailed) -> Non
         # A finished-with-error operation produced nothing and is not billed, so a
         # transient one may be submitted again (bounded).
         retry = result.transient and clip.attempt <= ctx.settings.clip_failure_retries
+        await transition_clip(session, clip, ClipStatus.PLANNED if retry else ClipStatus.FAILED)
         clip.error = f"{result.code}: {result.message}"
-        if retry:
-            clip.status = "planned"
-        else:
-            clip.status = "failed"
+        if not retry:
             ctx.metrics.clips_finished.labels(outcome="failed").inc()
         log_error_line(
             session,
@@ -240,7 +250,7 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
         channel = ctx.channels.get(task.channel)
         ref, number, attempt = task_ref(task), clip.number, clip.attempt
     work = ctx.task_dir(task.id)
-    path = work / f"clip_{number:02d}_a{attempt}.mp4"
+    path = work / clip_file_name(number, attempt)
     if result.video is not None:
         path.write_bytes(result.video)
     else:
@@ -248,7 +258,7 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
     # Reviewers press play in Notion: the moov box must come first.
     await faststart(path)
     info = await probe(path)
-    thumb = await thumbnail(path, work / f"clip_{number:02d}_a{attempt}.jpg", width=480)
+    thumb = await thumbnail(path, work / thumb_file_name(number, attempt), width=480)
     storage = ctx.storage_for(channel)
     stored = await storage.put(clip_key(channel.name, ref, number, attempt), path, "video/mp4")
     stored_thumb = await storage.put(
@@ -259,7 +269,7 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
         task = await session.get(Task, task.id)
         assert clip is not None
         assert task is not None
-        clip.status = "complete"
+        await transition_clip(session, clip, ClipStatus.COMPLETE)
         clip.storage_key = stored.key
         clip.public_url = stored.url or None
         clip.url_expires_at = stored.url_expires_at

@@ -1,4 +1,9 @@
-"""One step of work for a claimed task, chosen by its status."""
+"""One step of work for a claimed task, chosen by its status.
+
+Queued starts the task (checks and estimate); a working status runs its stage
+module; an approved status leaves the gate for the next stage; an error status
+applies the review. Stages are found through `stages.STAGE_MODULES`, never named.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +12,23 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.db.models import Task
-from orchestrator.pipeline.assembly import assemble_final
-from orchestrator.pipeline.audio import narrate_clips
 from orchestrator.pipeline.budget import estimate_task
 from orchestrator.pipeline.context import PipelineContext
-from orchestrator.pipeline.gates import stage_of
-from orchestrator.pipeline.keyframes import render_keyframes
-from orchestrator.pipeline.notion_out import (
-    comment,
-    move,
-    progress_text,
-    sync_clip_row,
-    update_task_fields,
-)
-from orchestrator.pipeline.planning import plan
-from orchestrator.pipeline.queries import load_clips, load_keyframes
+from orchestrator.pipeline.notion_out import comment, move, progress_text, update_task_fields
+from orchestrator.pipeline.queries import load_clips
 from orchestrator.pipeline.review import apply_review
-from orchestrator.pipeline.video import generate_video
-from orchestrator.state.status import STAGES, Status
+from orchestrator.pipeline.stages import STAGE_MODULES, StageModule, next_stage, stage_for
+from orchestrator.state.status import Status
 
 __all__ = ["RUNNABLE", "fail_task", "page_problems", "run_step"]
 
 # Statuses a worker acts on; gates, Draft and the terminal ones wait for a human.
+# Leaving the last gate (Done) is no work: the task is finished.
 RUNNABLE: tuple[Status, ...] = (
     Status.QUEUED,
-    *(s.working for s in STAGES),
-    *(s.approved for s in STAGES if s.approved is not Status.DONE),
-    *(s.error for s in STAGES),
+    *(m.STAGE.working for m in STAGE_MODULES),
+    *(m.STAGE.approved for m in STAGE_MODULES if next_stage(m) is not None),
+    *(m.STAGE.error for m in STAGE_MODULES),
 )
 
 
@@ -45,19 +40,15 @@ async def run_step(ctx: PipelineContext, task_id: int) -> datetime | None:
         status = Status(task.status)
     if status is Status.QUEUED:
         await _start(ctx, task_id)
-    elif status is Status.PLANNING:
-        await plan(ctx, task_id)
-    elif status is Status.GENERATING_KEYFRAMES:
-        await render_keyframes(ctx, task_id)
-    elif status is Status.GENERATING_VIDEO:
-        return await generate_video(ctx, task_id)
-    elif status is Status.GENERATING_AUDIO:
-        await narrate_clips(ctx, task_id)
-    elif status is Status.ASSEMBLING:
-        await assemble_final(ctx, task_id)
-    elif status.value.endswith("_approved"):
-        await _leave_gate(ctx, task_id, status)
-    elif status.value.endswith("_error"):
+        return None
+    if status not in RUNNABLE:
+        return None
+    stage = stage_for(status)
+    if status is stage.STAGE.working:
+        return await stage.run(ctx, task_id)
+    if status is stage.STAGE.approved:
+        await _leave_gate(ctx, task_id, stage)
+    elif status is stage.STAGE.error:
         await apply_review(ctx, task_id)
     return None
 
@@ -69,7 +60,7 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
         if task.resume_status:
             # Failed -> Queued: pick up at the stage that failed; its step skips
             # everything already made (and paid for).
-            target = stage_of(Status(task.resume_status)).working
+            target = stage_for(Status(task.resume_status)).STAGE.working
             task.resume_status = None
             task.error = None
             await move(session, task, target, "resume after retry")
@@ -122,21 +113,15 @@ def page_problems(task: Task) -> list[str]:
     return problems
 
 
-async def _leave_gate(ctx: PipelineContext, task_id: int, status: Status) -> None:
+async def _leave_gate(ctx: PipelineContext, task_id: int, stage: StageModule) -> None:
+    following = next_stage(stage)
+    assert following is not None  # the last approved status is not RUNNABLE
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None
-        index = next(i for i, s in enumerate(STAGES) if s.approved is status)
-        if STAGES[index].name == "video":
-            clips = await load_clips(session, task_id)
-            for clip in clips:
-                if clip.status == "complete":
-                    clip.status = "approved"
-            kfs = await load_keyframes(session, task_id)
-            for clip in clips:
-                if clip.status == "approved":
-                    sync_clip_row(session, task, clip, kfs)
-        await move(session, task, STAGES[index + 1].working, f"{status.label} -> next stage")
+        await stage.approve(session, task)
+        approved = stage.STAGE.approved
+        await move(session, task, following.STAGE.working, f"{approved.label} -> next stage")
 
 
 async def fail_task(

@@ -5,6 +5,12 @@ Every line the daemon writes starts with a bracketed tag (`[reelgate ...]`), so 
 later read can tell the daemon's lines from the reviewers' and never act on its
 own text. Reviewer lines are identified by a hash of their normalised text, so
 re-saving the page (or adding a trailing space) does not make a line new again.
+
+Each time the daemon reads a review it appends a marker line (`[reelgate …] review
+read: …`). A reviewer line is new when it stands after the last marker, or when its
+text was never acted on before (`new_review_lines`). So a log kept across rounds is
+not re-read, while a log that was cleared and retyped (the marker gone with it) is
+read again, even where the words repeat an earlier round.
 """
 
 from __future__ import annotations
@@ -15,22 +21,25 @@ from datetime import UTC, datetime
 
 __all__ = [
     "DAEMON_PREFIX",
-    "ReviewLine",
+    "REVIEW_MARK",
+    "NewLine",
     "daemon_line",
     "is_daemon_line",
     "line_hash",
-    "split_new_lines",
+    "new_review_lines",
 ]
 
 DAEMON_PREFIX = "[reelgate]"
+# In the daemon line that closes a review round: `[reelgate …] review read: …`.
+REVIEW_MARK = "review read:"
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewLine:
-    """One reviewer-written line: its text (trimmed) and its normalised hash."""
+class NewLine:
+    """One reviewer line not acted on yet: its text (trimmed) and its `line_hash`."""
 
     text: str
-    hash: str
+    key: str  # stored in review_lines.line_hash once acted on
 
 
 def line_hash(text: str) -> str:
@@ -76,32 +85,27 @@ def is_daemon_line(line: str, daemon_prefix: str = DAEMON_PREFIX) -> bool:
     return False
 
 
-def split_new_lines(
-    error_log_text: str,
-    already_seen_hashes: set[str],
-    daemon_prefix: str = DAEMON_PREFIX,
-) -> list[ReviewLine]:
-    """The reviewer lines of the Error Log that have not been acted on yet, in order.
+def new_review_lines(error_log: str, acted_on: set[str]) -> list[NewLine]:
+    """The reviewer lines of the Error Log to act on now, in order, each once.
 
-    Skipped: blank lines, lines written by the daemon (see `is_daemon_line`), lines
-    whose `line_hash` is in `already_seen_hashes`, and repeats of a line earlier in
-    the same text.
-
-    `already_seen_hashes` must hold the hashes acted on in the *current* review
-    round only (the `review_lines` rows of this round). A reviewer who writes the
-    same text again in a later round (say `clip 5: too dark` after the second
-    attempt is still too dark) means it again, so hashes from earlier rounds must
-    not be passed in; otherwise that request would be silently ignored.
+    Skipped: blank lines, lines written by the daemon (see `is_daemon_line`),
+    repeats of a line earlier in the text (by `line_hash`), and lines standing
+    before the last `REVIEW_MARK` marker whose hash is in `acted_on` (read in an
+    earlier round). A line after the last marker is new even if its words were
+    acted on before: the reviewer wrote it again for this round.
     """
-    seen = set(already_seen_hashes)
-    result: list[ReviewLine] = []
-    for raw in error_log_text.splitlines():
-        text = raw.strip()
-        if not text or is_daemon_line(text, daemon_prefix):
+    lines = [raw.strip() for raw in error_log.splitlines()]
+    last_mark = max(
+        (i for i, text in enumerate(lines) if is_daemon_line(text) and REVIEW_MARK in text),
+        default=-1,
+    )
+    out: list[NewLine] = []
+    taken: set[str] = set()
+    for i, text in enumerate(lines):
+        if not text or is_daemon_line(text):
             continue
-        digest = line_hash(text)
-        if digest in seen:
-            continue
-        seen.add(digest)
-        result.append(ReviewLine(text=text, hash=digest))
-    return result
+        key = line_hash(text)
+        if (i > last_mark or key not in acted_on) and key not in taken:
+            taken.add(key)
+            out.append(NewLine(text, key))
+    return out

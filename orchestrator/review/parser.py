@@ -150,7 +150,7 @@ def accepted_forms_help() -> str:
 
 
 def parse_review(lines: Sequence[str], clip_count: int) -> ReviewRequest:
-    """Parse reviewer lines (usually `split_new_lines(...)` texts) for a task of `clip_count` clips.
+    """Parse reviewer lines (`new_review_lines(...)` texts) for a task of `clip_count` clips.
 
     Never raises on any text. Blank lines, daemon lines and verb-only header lines
     (`Regenerate:`) are skipped. Clip numbers must be within 1..clip_count and

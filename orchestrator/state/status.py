@@ -22,6 +22,7 @@ __all__ = [
     "allowed_moves",
     "is_allowed",
     "notion_status_options",
+    "stage_named",
 ]
 
 Actor = Literal["human", "daemon"]
@@ -119,6 +120,14 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage("final", Status.ASSEMBLING, Status.FINAL_READY, Status.DONE, Status.FINAL_ERROR),
 )
+
+
+def stage_named(name: str) -> Stage:
+    """The stage called `name` (each stage module looks up its own statuses here)."""
+    for stage in STAGES:
+        if stage.name == name:
+            return stage
+    raise KeyError(name)
 
 
 def _build_table() -> dict[tuple[Status, Status], frozenset[Actor]]:

@@ -11,8 +11,9 @@ import pytest
 
 from notion_sync.local_api.admin import rich_text
 from orchestrator.db.models import Clip
-from orchestrator.pipeline.gates import GATE_HINTS
-from orchestrator.pipeline.keyframes import keyframe_prompt
+from orchestrator.pipeline.stages import keyframes as keyframes_stage
+from orchestrator.pipeline.stages import storyboard, video
+from orchestrator.pipeline.stages.keyframes import keyframe_prompt
 from tests.fixtures.pipeline import PipelineEnv
 
 pytestmark = pytest.mark.timeout(240)
@@ -167,8 +168,8 @@ async def test_autopilot_channel_passes_storyboard_and_keyframe_gates_by_itself(
     assert ("daemon", "keyframes_ready", "keyframes_approved") in moves
     assert not any(actor == "human" and to.endswith("_approved") for actor, _, to in moves if to)
     comments = env.comments(page)
-    assert not any(GATE_HINTS["storyboard"] in c or GATE_HINTS["keyframes"] in c for c in comments)
-    assert sum(GATE_HINTS["video"] in c for c in comments) == 1
+    assert not any(storyboard.GATE_HINT in c or keyframes_stage.GATE_HINT in c for c in comments)
+    assert sum(video.GATE_HINT in c for c in comments) == 1
     task = await env.task(page)
     assert task.channel == "autopilot"
 

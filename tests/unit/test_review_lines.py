@@ -1,4 +1,4 @@
-"""split_new_lines / daemon_line / line_hash."""
+"""new_review_lines / daemon_line / line_hash."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from orchestrator.review import (
     DAEMON_PREFIX,
-    ReviewLine,
+    REVIEW_MARK,
+    NewLine,
     daemon_line,
     is_daemon_line,
     line_hash,
-    split_new_lines,
+    new_review_lines,
 )
 
 WHEN = datetime(2026, 11, 21, 10, 42, 37, tzinfo=UTC)
@@ -43,7 +44,11 @@ def test_line_hash_normalises_whitespace_and_case() -> None:
     assert len(line_hash("x")) == 64
 
 
-def test_split_new_lines() -> None:
+def _mark(text: str = "Video Error, round 1: regenerating video 5") -> str:
+    return daemon_line(WHEN, f"{REVIEW_MARK} {text}")
+
+
+def test_new_review_lines_skips_blank_daemon_and_repeated_lines() -> None:
     text = "\n".join(
         [
             "Regenerate: clips 5, 12",
@@ -56,32 +61,54 @@ def test_split_new_lines() -> None:
             "clip 3",
         ]
     )
-    seen = {line_hash("clip 3")}
-    result = split_new_lines(text, seen, DAEMON_PREFIX)
+    acted = {line_hash("clip 3")}  # acted on, but no marker: it was never closed
+    result = new_review_lines(text, acted)
     assert result == [
-        ReviewLine("Regenerate: clips 5, 12", line_hash("Regenerate: clips 5, 12")),
-        ReviewLine("12: too dark", line_hash("12: too dark")),
+        NewLine("Regenerate: clips 5, 12", line_hash("Regenerate: clips 5, 12")),
+        NewLine("12: too dark", line_hash("12: too dark")),
+        NewLine("clip 3", line_hash("clip 3")),
     ]
     # The caller's set is not modified.
-    assert seen == {line_hash("clip 3")}
+    assert acted == {line_hash("clip 3")}
 
 
-def test_same_text_in_a_later_round_is_new_again() -> None:
-    text = "clip 5: too dark"
-    round_one = split_new_lines(text, set(), DAEMON_PREFIX)
-    assert [line.text for line in round_one] == ["clip 5: too dark"]
-    # Within the round, re-saving the page does not make it new.
-    assert split_new_lines(text, {round_one[0].hash}, DAEMON_PREFIX) == []
-    # Next round: the caller passes only that round's hashes (none yet).
-    assert split_new_lines(text, set(), DAEMON_PREFIX) == round_one
+def test_lines_before_the_last_marker_that_were_acted_on_are_old() -> None:
+    round_one = "clip 5: too dark"
+    first = new_review_lines(round_one, set())
+    assert [line.text for line in first] == ["clip 5: too dark"]
+    acted = {line.key for line in first}
+    # The daemon closed the round with its marker: nothing is new until the reviewer writes.
+    log = "\n".join([round_one, _mark()])
+    assert new_review_lines(log, acted) == []
+    # Round two: the same words again, below the marker, are a new request.
+    log += "\nclip 5: too dark\nclip 6"
+    assert [line.text for line in new_review_lines(log, acted)] == ["clip 5: too dark", "clip 6"]
 
 
-def test_split_new_lines_strips_and_handles_crlf() -> None:
-    result = split_new_lines("  clip 1  \r\nclip 2\r\n", set(), DAEMON_PREFIX)
+def test_an_unacted_line_before_the_marker_is_still_read() -> None:
+    # Typed while the daemon was writing its marker: never acted on, so not lost.
+    log = "\n".join(["clip 2", _mark(), "clip 4"])
+    assert [line.text for line in new_review_lines(log, set())] == ["clip 2", "clip 4"]
+    assert [line.text for line in new_review_lines(log, {line_hash("clip 2")})] == ["clip 4"]
+
+
+def test_a_cleared_log_is_read_again() -> None:
+    # The reviewer cleared the log (the marker went with it) and retyped a line.
+    acted = {line_hash("clip 5: too dark")}
+    assert [line.text for line in new_review_lines("clip 5: too dark", acted)] == [
+        "clip 5: too dark"
+    ]
+
+
+def test_only_the_last_marker_counts() -> None:
+    log = "\n".join(["clip 1", _mark("one"), "clip 2", _mark("two"), "clip 3"])
+    acted = {line_hash("clip 1"), line_hash("clip 2")}
+    assert [line.text for line in new_review_lines(log, acted)] == ["clip 3"]
+    # A daemon line without the marker text does not close a round.
+    log = "\n".join(["clip 1", daemon_line(WHEN, "clip 1 filtered")])
+    assert [line.text for line in new_review_lines(log, acted)] == ["clip 1"]
+
+
+def test_new_review_lines_strips_and_handles_crlf() -> None:
+    result = new_review_lines("  clip 1  \r\nclip 2\r\n", set())
     assert [line.text for line in result] == ["clip 1", "clip 2"]
-
-
-def test_custom_prefix() -> None:
-    text = "[bot] hello\n[bot 2026-01-01 00:00Z] hi\n[reelgate] clip 1\nclip 2"
-    result = split_new_lines(text, set(), "[bot]")
-    assert [line.text for line in result] == ["[reelgate] clip 1", "clip 2"]

@@ -1,20 +1,21 @@
-"""Property-based tests of the review parser: random selections in random spellings."""
+"""Property-based tests of review text: random selections in random spellings, and
+which lines of a random Error Log are new."""
 
 from __future__ import annotations
 
 import string
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from orchestrator.review import (
-    DAEMON_PREFIX,
+    REVIEW_MARK,
     daemon_line,
     is_daemon_line,
     line_hash,
+    new_review_lines,
     parse_review,
-    split_new_lines,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -201,38 +202,86 @@ def test_parsing_never_raises_on_text_with_selection_words(text: str, clip_count
         assert all(1 <= n <= clip_count for n in request.targets)
 
 
-@SETTINGS
-@given(
-    st.lists(
-        st.tuples(ONE_LINE_TEXT, st.sampled_from(["reviewer", "daemon", "seen"])),
-        max_size=12,
-    )
-)
-def test_split_new_lines_skips_daemon_and_seen_lines(
-    entries: list[tuple[str, str]],
-) -> None:
-    when = datetime(2026, 11, 21, 10, 42, tzinfo=UTC)
-    rendered: list[str] = []
-    seen: set[str] = set()
-    for text, kind in entries:
-        if kind == "daemon":
-            rendered.append(daemon_line(when, text))
-        else:
-            rendered.append(text)
-            if kind == "seen":
-                seen.add(line_hash(text.strip()))
-    result = split_new_lines("\n".join(rendered), seen, DAEMON_PREFIX)
+WHEN = datetime(2026, 11, 21, 10, 42, tzinfo=UTC)
+# A reviewer's line, a daemon line, a daemon line closing a round, or a reviewer
+# line the daemon already acted on.
+KINDS = ["reviewer", "reviewer", "daemon", "mark", "acted"]
 
-    expected: list[str] = []
-    hashes = set(seen)
-    for text, kind in entries:
-        stripped = text.strip()
-        if kind == "daemon" or not stripped or is_daemon_line(stripped):
-            continue
-        if line_hash(stripped) in hashes:
-            continue
-        hashes.add(line_hash(stripped))
-        expected.append(stripped)
-    assert [line.text for line in result] == expected
-    assert all(line.hash == line_hash(line.text) for line in result)
-    assert not any(line.text.startswith(DAEMON_PREFIX[:-1]) for line in result)
+
+@st.composite
+def error_logs(draw: st.DrawFn) -> tuple[list[tuple[str, str]], set[str]]:
+    """(kind, rendered line) pairs of an Error Log, and the hashes acted on."""
+    entries: list[tuple[str, str]] = []
+    acted: set[str] = set()
+    for _ in range(draw(st.integers(min_value=0, max_value=12))):
+        kind = draw(st.sampled_from(KINDS))
+        text = draw(ONE_LINE_TEXT)
+        if kind == "daemon":
+            entries.append((kind, daemon_line(WHEN, text)))
+        elif kind == "mark":
+            entries.append((kind, daemon_line(WHEN, f"{REVIEW_MARK} {text}")))
+        else:
+            # Random text that happens to start with the daemon's tag is the daemon's.
+            assume(not is_daemon_line(text.strip()))
+            entries.append((kind, text))
+            if kind == "acted" and text.strip():
+                acted.add(line_hash(text.strip()))
+    return entries, acted
+
+
+def _reviewer_lines(entries: list[tuple[str, str]]) -> list[str]:
+    return [t.strip() for kind, t in entries if kind in ("reviewer", "acted") and t.strip()]
+
+
+@SETTINGS
+@given(error_logs())
+def test_new_lines_are_reviewer_lines_in_order_each_once(
+    case: tuple[list[tuple[str, str]], set[str]],
+) -> None:
+    entries, acted = case
+    result = new_review_lines("\n".join(t for _, t in entries), acted)
+    texts = [line.text for line in result]
+    reviewer = _reviewer_lines(entries)
+    # A subsequence of the reviewer's lines: daemon lines and blanks never come back.
+    remaining = iter(reviewer)
+    assert all(any(text == r for r in remaining) for text in texts)
+    assert all(line.key == line_hash(line.text) for line in result)
+    assert len({line.key for line in result}) == len(result)
+    assert not any(is_daemon_line(text) for text in texts)
+
+
+@SETTINGS
+@given(error_logs())
+def test_lines_after_the_last_marker_are_read_and_acted_lines_before_it_are_not(
+    case: tuple[list[tuple[str, str]], set[str]],
+) -> None:
+    entries, acted = case
+    result = new_review_lines("\n".join(t for _, t in entries), acted)
+    keys = {line.key for line in result}
+    last_mark = max((i for i, (kind, _) in enumerate(entries) if kind == "mark"), default=-1)
+    after = _reviewer_lines(entries[last_mark + 1 :])
+    before = _reviewer_lines(entries[: last_mark + 1])
+    assert {line_hash(t) for t in after} <= keys
+    for text in before:
+        key = line_hash(text)
+        if key not in {line_hash(t) for t in after}:
+            # Before the marker: read exactly when it was never acted on.
+            assert (key in keys) == (key not in acted), text
+
+
+@SETTINGS
+@given(error_logs(), st.lists(ONE_LINE_TEXT, max_size=4))
+def test_a_closed_round_is_not_read_again_but_new_lines_are(
+    case: tuple[list[tuple[str, str]], set[str]], fresh: list[str]
+) -> None:
+    entries, acted = case
+    log = "\n".join(t for _, t in entries)
+    acted = acted | {line.key for line in new_review_lines(log, acted)}
+    # The daemon acted on everything and wrote its marker.
+    log += "\n" + daemon_line(WHEN, f"{REVIEW_MARK} regenerating video 1")
+    assert new_review_lines(log, acted) == []
+    # Whatever the reviewer writes below it is new, even words read in an earlier round.
+    assume(not any(is_daemon_line(t.strip()) for t in fresh))
+    result = new_review_lines(log + "\n" + "\n".join(fresh), acted)
+    expected = list(dict.fromkeys(line_hash(t.strip()) for t in fresh if t.strip()))
+    assert [line.key for line in result] == expected

@@ -13,13 +13,23 @@ from hypothesis import strategies as st
 from storage.errors import StoragePermanentError
 from storage.keys import (
     MAX_SLUG_LENGTH,
+    clip_file_name,
     clip_key,
+    contact_sheet_file_name,
     contact_sheet_key,
     content_type_for,
+    export_key,
+    final_file_name,
     final_key,
+    keyframe_file_name,
     keyframe_key,
+    keyframe_reference_file_name,
     narration_key,
+    narration_line_file_name,
+    narration_line_key,
+    narration_track_file_name,
     slugify,
+    thumb_file_name,
     thumb_key,
     validate_key,
 )
@@ -34,6 +44,35 @@ def test_key_formats() -> None:
     assert narration_key("ch", "t", 3) == "ch/t/audio/narration_a3.wav"
     assert narration_key("ch", "t", 1, fmt="mp3") == "ch/t/audio/narration_a1.mp3"
     assert clip_key("c", "t", 123, 10) == "c/t/clips/clip_123_a10.mp4"
+    assert narration_line_key("ch", "t", 5, 1) == "ch/t/audio/clip_05_n1.wav"
+    assert export_key("ch", "t", 2, 720, "webm") == "ch/t/final/final_r2_720p.webm"
+
+
+def test_file_names() -> None:
+    # The names in a task's work folder and on the files Notion shows.
+    assert keyframe_file_name(3, 1) == "kf_03_a1.png"
+    assert keyframe_reference_file_name(3) == "kf_03.png"
+    assert keyframe_reference_file_name(0) == "kf_00.png"  # keyframe 1 has no predecessor
+    assert clip_file_name(5, 2) == "clip_05_a2.mp4"
+    assert thumb_file_name(5, 2) == "clip_05_a2.jpg"
+    assert narration_line_file_name(5, 1) == "narration_05_n1.wav"
+    assert narration_track_file_name(2) == "narration_r2.wav"
+    assert contact_sheet_file_name(1) == "contact_r1.jpg"
+    assert final_file_name(3) == "final_r3.mp4"
+    assert final_file_name(3, "srt") == "final_r3.srt"
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=st.integers(1, 999), attempt=st.integers(1, 99))
+def test_keys_end_in_the_file_names(number: int, attempt: int) -> None:
+    # One naming home: a stored object and its local file always share a name.
+    assert clip_key("c", "t", number, attempt).endswith("/" + clip_file_name(number, attempt))
+    assert thumb_key("c", "t", number, attempt).endswith("/" + thumb_file_name(number, attempt))
+    assert keyframe_key("c", "t", number, attempt).endswith(
+        "/" + keyframe_file_name(number, attempt)
+    )
+    assert final_key("c", "t", attempt).endswith("/" + final_file_name(attempt))
+    assert contact_sheet_key("c", "t", attempt).endswith("/" + contact_sheet_file_name(attempt))
 
 
 def test_content_types() -> None:
@@ -126,6 +165,12 @@ def test_numbers_are_checked(bad: object) -> None:
         clip_key("c", "t", bad, 1)  # type: ignore[arg-type]
     with pytest.raises(StoragePermanentError):
         clip_key("c", "t", 1, bad)  # type: ignore[arg-type]
+    with pytest.raises(StoragePermanentError):
+        clip_file_name(1, bad)  # type: ignore[arg-type]
+    with pytest.raises(StoragePermanentError):
+        final_file_name(bad)  # type: ignore[arg-type]
+    with pytest.raises(StoragePermanentError):
+        narration_line_file_name(bad, 1)  # type: ignore[arg-type]
 
 
 # -- properties -----------------------------------------------------------------------

@@ -1,26 +1,50 @@
-"""Generating Keyframes: render only the keyframes that are new or were rejected."""
+"""Keyframes stage (Generating Keyframes): render only keyframes that are new or rejected.
+
+A task with N clips has keyframes 1..N+1: clip i runs from keyframe i to i+1, so a
+remade keyframe also remakes the clips on both sides of it (video stage).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
-from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.budget import clip_cost, keyframe_cost
+from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.notion_out import file_ref, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_keyframes
+from orchestrator.pipeline.stages.base import Redo, Review
 from orchestrator.providers.base import Image
-from orchestrator.state.status import STAGES
-from storage.keys import keyframe_key
+from orchestrator.review import parse_review
+from orchestrator.state.clips import KeyframeStatus, transition_keyframe
+from orchestrator.state.status import stage_named
+from storage.keys import keyframe_file_name, keyframe_key, keyframe_reference_file_name
 
-__all__ = ["keyframe_prompt", "render_keyframes"]
+__all__ = [
+    "GATE_HINT",
+    "STAGE",
+    "approve",
+    "keyframe_prompt",
+    "mark_redo",
+    "redo_cost",
+    "redo_targets",
+    "run",
+]
 
-KEYFRAMES = STAGES[1]
-NEEDS_RENDER = ("planned", "rejected")
+STAGE = stage_named("keyframes")
+GATE_HINT = (
+    "Look at the keyframes below. Set Status to Keyframes Approved, or to Keyframes "
+    "Error and name the keyframes to redo in Error Log (e.g. `keyframe 3: warmer light`)."
+)
+NEEDS_RENDER = (KeyframeStatus.PLANNED, KeyframeStatus.REJECTED)
 
 
 def keyframe_prompt(kf: Keyframe) -> str:
@@ -28,7 +52,7 @@ def keyframe_prompt(kf: Keyframe) -> str:
     return f"{kf.prompt}. Reviewer note: {note}" if note else kf.prompt
 
 
-async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
+async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         assert task is not None
@@ -43,7 +67,7 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
     for kf in keyframes:
         if kf.status not in NEEDS_RENDER:
             continue
-        previous = work / f"kf_{kf.number - 1:02d}.png"
+        previous = work / keyframe_reference_file_name(kf.number - 1)
         reference = Image(previous.read_bytes()) if previous.exists() else None
         image = await providers.keyframes.render_keyframe(
             keyframe_prompt(kf),
@@ -52,20 +76,19 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
         )
         ctx.metrics.provider_calls.labels(provider=providers.name, kind="keyframe").inc()
         attempt = kf.attempt + 1
-        path = work / f"kf_{kf.number:02d}_a{attempt}.png"
+        path = work / keyframe_file_name(kf.number, attempt)
         path.write_bytes(image.data)
         stored = await storage.put(
             keyframe_key(channel.name, ref, kf.number, attempt), path, image.mime_type
         )
         # The newest attempt is also the reference for the next keyframe's look.
-        (work / f"kf_{kf.number:02d}.png").write_bytes(image.data)
+        (work / keyframe_reference_file_name(kf.number)).write_bytes(image.data)
         async with ctx.sessions() as session, session.begin():
             task = await session.get(Task, task_id)
             row = await session.get(Keyframe, kf.id)
             assert task is not None
             assert row is not None
-            row.attempt = attempt
-            row.status = "complete"
+            await transition_keyframe(session, row, KeyframeStatus.COMPLETE, attempt=attempt)
             row.storage_key = stored.key
             row.public_url = stored.url or None
             row.file_upload_id = stored.file_upload_id
@@ -80,14 +103,14 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
         task = await session.get(Task, task_id)
         assert task is not None
         rows = sorted((await load_keyframes(session, task_id)).values(), key=lambda k: k.number)
-        first_round = not task.rounds.get(KEYFRAMES.name)
+        first_round = not task.rounds.get(STAGE.name)
         shown = [k for k in rows if first_round or k.number in rendered]
         body = [
             BlockSpec(
                 kind="image",
                 text=f"Keyframe {k.number} (attempt {k.attempt})",
                 file=file_ref(
-                    f"kf_{k.number:02d}_a{k.attempt}.png", k.public_url, k.file_upload_id
+                    keyframe_file_name(k.number, k.attempt), k.public_url, k.file_upload_id
                 ),
             )
             for k in shown
@@ -95,8 +118,52 @@ async def render_keyframes(ctx: PipelineContext, task_id: int) -> None:
         ]
         what = f"keyframes {', '.join(map(str, rendered))} rendered" if rendered else "unchanged"
         await reach_gate(
-            session, task, KEYFRAMES, channel, headline=f"Keyframes ready ({what}).", body=body
+            session,
+            task,
+            STAGE,
+            channel,
+            headline=f"Keyframes ready ({what}).",
+            body=body,
+            hint=GATE_HINT,
         )
+    return None
+
+
+def redo_targets(review: Review) -> Redo:
+    keyframes = review.keyframes
+    count = review.task.clip_count + 1
+    request = parse_review(review.lines, count)
+    # `keyframe 3` names keyframes; plain numbers (`3, 4`) count as keyframes here too.
+    targets = dict(request.keyframes) or request.selected_clips(count)
+    reasons = {p.reason for p in request.problems}
+    # A task with N clips has keyframes 1..N+1; name any number past that.
+    beyond = sorted(k for k in targets if k not in keyframes)
+    if beyond:
+        reasons.add(
+            f"keyframe {', '.join(map(str, beyond))} does not exist "
+            f"(this task has keyframes 1 to {len(keyframes)})"
+        )
+    return Redo(
+        targets=targets,
+        problem_lines=[p.line for p in request.problems],
+        reasons=frozenset(reasons),
+    )
+
+
+async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:
+    for number, note in targets.items():
+        kf = review.keyframes[number]
+        await transition_keyframe(session, kf, KeyframeStatus.REJECTED)
+        kf.reviewer_note = note
+
+
+def redo_cost(providers: ProviderSet, task: Task, n: int) -> float:
+    # Each keyframe is the end of one clip and the start of the next.
+    return keyframe_cost(providers, n) + clip_cost(providers, task.clip_seconds, 2 * n)
+
+
+async def approve(session: AsyncSession, task: Task) -> None:
+    return None
 
 
 async def _sync_neighbour_rows(session: AsyncSession, task: Task, number: int) -> None:

@@ -1,24 +1,36 @@
-"""Generating Audio: one narration line per clip, so a review can redo single lines."""
+"""Audio stage (Generating Audio): one narration line per clip, so a review can redo one line."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Task
-from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.budget import narration_cost
+from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.queries import load_clips
-from orchestrator.state.status import STAGES
-from storage.keys import narration_line_key
+from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
+from orchestrator.state.clips import NarrationStatus, transition_narration
+from orchestrator.state.status import stage_named
+from storage.keys import narration_line_file_name, narration_line_key
 
-__all__ = ["narrate_clips"]
+__all__ = ["GATE_HINT", "STAGE", "approve", "mark_redo", "redo_cost", "redo_targets", "run"]
 
-AUDIO = STAGES[3]
-NEEDS_NARRATION = ("planned", "rejected")
+STAGE = stage_named("audio")
+GATE_HINT = (
+    "Listen to the narration. Set Status to Audio Approved, or to Audio Error and name "
+    "the clips whose narration to redo in Error Log (e.g. `clip 4: slower`)."
+)
+NEEDS_NARRATION = (NarrationStatus.PLANNED, NarrationStatus.REJECTED)
 
 
-async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
+async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         assert task is not None
@@ -34,7 +46,7 @@ async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
         narration = await providers.narration.narrate(clip.narration, channel.voice)
         ctx.metrics.provider_calls.labels(provider=providers.name, kind="narration").inc()
         attempt = clip.narration_attempt + 1
-        path = work / f"narration_{clip.number:02d}_n{attempt}.wav"
+        path = work / narration_line_file_name(clip.number, attempt)
         path.write_bytes(narration.wav)
         key = narration_line_key(channel.name, ref, clip.number, attempt)
         stored = await storage.put(key, path, "audio/wav")
@@ -43,8 +55,9 @@ async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
             row = await session.get(Clip, clip.id)
             assert task is not None
             assert row is not None
-            row.narration_attempt = attempt
-            row.narration_status = "complete"
+            await transition_narration(
+                session, row, NarrationStatus.COMPLETE, narration_attempt=attempt
+            )
             row.narration_key = stored.key
             row.narration_url = stored.url or None
             row.narration_seconds = narration.seconds
@@ -73,5 +86,33 @@ async def narrate_clips(ctx: PipelineContext, task_id: int) -> None:
         ]
         what = f"lines {', '.join(map(str, redone))} recorded" if redone else "unchanged"
         await reach_gate(
-            session, task, AUDIO, channel, headline=f"Audio ready ({what}).", body=body
+            session,
+            task,
+            STAGE,
+            channel,
+            headline=f"Audio ready ({what}).",
+            body=body,
+            hint=GATE_HINT,
         )
+    return None
+
+
+def redo_targets(review: Review) -> Redo:
+    return numbered_redo(review, review.task.clip_count)
+
+
+async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:
+    for clip in review.clips:
+        if clip.number in targets:
+            # A line named again before it could be recorded (no narration text) stays rejected.
+            if clip.narration_status != NarrationStatus.REJECTED:
+                await transition_narration(session, clip, NarrationStatus.REJECTED)
+            clip.narration_note = targets[clip.number]
+
+
+def redo_cost(providers: ProviderSet, task: Task, n: int) -> float:
+    return narration_cost(providers, task.clip_seconds, n)
+
+
+async def approve(session: AsyncSession, task: Task) -> None:
+    return None

@@ -1,25 +1,51 @@
-"""Assembling: clips in order, narration lines placed at their clips, subtitles."""
+"""Final stage (Assembling): clips in order, narration lines placed at their clips, subtitles.
+
+There is nothing to pick at its review: Final Error assembles again, with whatever
+changed since. Approving it (Done) ends the task.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Task
 from orchestrator.media import assemble, export, run_ffmpeg
-from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import ensure_local, task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.notion_out import file_ref, update_task_fields
-from orchestrator.pipeline.video import USABLE
-from orchestrator.state.status import STAGES
-from storage.keys import final_key, validate_key
+from orchestrator.pipeline.stages.base import Redo, Review
+from orchestrator.state.clips import USABLE
+from orchestrator.state.status import stage_named
+from storage.keys import (
+    clip_file_name,
+    export_key,
+    final_file_name,
+    final_key,
+    narration_line_file_name,
+    narration_track_file_name,
+)
 
-__all__ = ["assemble_final", "build_narration_track", "srt_for"]
+__all__ = [
+    "GATE_HINT",
+    "STAGE",
+    "approve",
+    "build_narration_track",
+    "mark_redo",
+    "redo_cost",
+    "redo_targets",
+    "run",
+    "srt_for",
+]
 
-FINAL = STAGES[4]
+STAGE = stage_named("final")
+GATE_HINT = "Watch the final video. Set Status to Done, or to Final Error to assemble it again."
 
 
 def _srt_time(seconds: float) -> str:
@@ -62,7 +88,7 @@ async def build_narration_track(parts: list[tuple[Path | None, float]], out: Pat
     return out
 
 
-async def assemble_final(ctx: PipelineContext, task_id: int) -> None:
+async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         assert task is not None
@@ -79,8 +105,7 @@ async def assemble_final(ctx: PipelineContext, task_id: int) -> None:
         ref, round_no = task_ref(task), task.final_round + 1
     work = ctx.task_dir(task_id)
     clip_paths = [
-        await ensure_local(work / f"clip_{c.number:02d}_a{c.attempt}.mp4", c.public_url)
-        for c in clips
+        await ensure_local(work / clip_file_name(c.number, c.attempt), c.public_url) for c in clips
     ]
     parts: list[tuple[Path | None, float]] = []
     cues: list[tuple[float, float, str]] = []
@@ -90,24 +115,24 @@ async def assemble_final(ctx: PipelineContext, task_id: int) -> None:
         wav = None
         if clip.narration_attempt:
             wav = await ensure_local(
-                work / f"narration_{clip.number:02d}_n{clip.narration_attempt}.wav",
+                work / narration_line_file_name(clip.number, clip.narration_attempt),
                 clip.narration_url,
             )
             spoken = min(seconds, clip.narration_seconds or seconds)
             cues.append((position, position + spoken, clip.narration))
         parts.append((wav, seconds))
         position += seconds
-    narration = await build_narration_track(parts, work / f"narration_r{round_no}.wav")
-    subtitles = work / f"final_r{round_no}.srt"
+    narration = await build_narration_track(parts, work / narration_track_file_name(round_no))
+    subtitles = work / final_file_name(round_no, "srt")
     subtitles.write_text(srt_for(cues), encoding="utf-8")
-    final = await assemble(clip_paths, narration, work / f"final_r{round_no}.mp4", subtitles)
+    final = await assemble(clip_paths, narration, work / final_file_name(round_no), subtitles)
     storage = ctx.storage_for(channel)
     key = final_key(channel.name, ref, round_no)
     stored = await storage.put(key, final, "video/mp4")
     exported: list[tuple[str, str]] = []
     for item in channel.exports:
         out = await export(final, item.format, item.height, work / "exports")
-        ekey = validate_key(f"{key.rsplit('.', 1)[0]}_{item.height}p.{item.format}")
+        ekey = export_key(channel.name, ref, round_no, item.height, item.format)
         put = await storage.put(
             ekey, out, f"video/{'quicktime' if item.format == 'mov' else item.format}"
         )
@@ -132,8 +157,27 @@ async def assemble_final(ctx: PipelineContext, task_id: int) -> None:
         await reach_gate(
             session,
             task,
-            FINAL,
+            STAGE,
             channel,
             headline=f"Final video ready (round {round_no}, {position:.1f}s, {len(clips)} clips).",
             body=body,
+            hint=GATE_HINT,
         )
+    return None
+
+
+def redo_targets(review: Review) -> Redo:
+    # Nothing to pick: Final Error re-assembles (with whatever changed since).
+    return Redo(whole="re-assemble after Final Error")
+
+
+async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:
+    return None
+
+
+def redo_cost(providers: ProviderSet, task: Task, n: int) -> float:
+    return 0.0  # assembly is local work
+
+
+async def approve(session: AsyncSession, task: Task) -> None:
+    return None

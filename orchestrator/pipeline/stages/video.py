@@ -1,4 +1,4 @@
-"""Generating Video: submit each clip exactly once, then wait for the operation poller.
+"""Video stage (Generating Video): submit each clip exactly once, then wait for the poller.
 
 The create call is the expensive, non-idempotent one. Its protocol:
 1. commit the clip as `submitting` (attempt + 1) — before any money moves;
@@ -6,11 +6,14 @@ The create call is the expensive, non-idempotent one. Its protocol:
 3. commit the operation name at once (`polling`).
 A clip found `submitting` by a later worker crashed between 1 and 3: we cannot know
 whether the provider billed it, so by default it is flagged `lost` for a human to
-decide (DESIGN §5), and counted.
+decide (DESIGN §5), and counted. Every one of these moves is a guarded clip
+transition (state/clips.py): two workers can never both submit the same attempt.
+The operation poller (pipeline/operations.py) takes a clip from `polling` to its end.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import structlog
@@ -22,7 +25,7 @@ from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ProviderPermanentError, ProviderTransientError
 from orchestrator.media import contact_sheet
 from orchestrator.pipeline.budget import clip_cost
-from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import ensure_local, task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.notion_out import (
@@ -33,21 +36,41 @@ from orchestrator.pipeline.notion_out import (
     sync_clip_row,
     update_task_fields,
 )
-from orchestrator.pipeline.queries import aspect_of, load_all
+from orchestrator.pipeline.queries import aspect_of, load_all, load_clips, load_keyframes
+from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
 from orchestrator.providers import SubmitOutcomeUnknown
 from orchestrator.providers.base import Image
-from orchestrator.state.status import STAGES, Status
-from storage.keys import contact_sheet_key
+from orchestrator.state.clips import FINISHED, IN_FLIGHT, USABLE, ClipStatus, transition_clip
+from orchestrator.state.status import Status, stage_named
+from storage.keys import (
+    clip_file_name,
+    contact_sheet_file_name,
+    contact_sheet_key,
+    keyframe_file_name,
+)
 
-__all__ = ["FINISHED", "IN_FLIGHT", "clip_prompt", "generate_video", "needs_generation"]
+__all__ = [
+    "GATE_HINT",
+    "STAGE",
+    "approve",
+    "clip_prompt",
+    "mark_redo",
+    "needs_generation",
+    "redo_cost",
+    "redo_targets",
+    "run",
+]
 
 log = structlog.get_logger(__name__)
 
-VIDEO = STAGES[2]
-IN_FLIGHT = ("submitting", "polling")
-USABLE = ("complete", "approved")
-# Clips that need no more work this round (a human decides about the unusable ones).
-FINISHED = (*USABLE, "rai_filtered", "timed_out", "failed", "lost")
+STAGE = stage_named("video")
+GATE_HINT = (
+    "Watch the clips below or in the Videos table. Set Status to Video Approved, or to "
+    "Video Error and write in Error Log which clips to regenerate "
+    "(e.g. `Regenerate: clips 2, 3 - too dark`), or set a clip row to Regenerate. "
+    "Keyframes Error or Storyboard Error send the named shots further back."
+)
+NEEDS_SUBMIT = (ClipStatus.PLANNED, ClipStatus.REJECTED)
 
 
 def clip_prompt(clip: Clip) -> str:
@@ -62,7 +85,7 @@ def clip_prompt(clip: Clip) -> str:
 
 
 def needs_generation(clip: Clip, keyframes: dict[int, Keyframe]) -> bool:
-    if clip.status in ("planned", "rejected"):
+    if clip.status in NEEDS_SUBMIT:
         return True
     if clip.status in USABLE:
         start, end = keyframes.get(clip.number), keyframes.get(clip.number + 1)
@@ -73,7 +96,7 @@ def needs_generation(clip: Clip, keyframes: dict[int, Keyframe]) -> bool:
     return False
 
 
-async def generate_video(ctx: PipelineContext, task_id: int) -> datetime | None:
+async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     """Submit what needs generating; at the gate when every clip is finished.
 
     Returns when to look again (clips still rendering), or None at the gate.
@@ -85,7 +108,7 @@ async def generate_video(ctx: PipelineContext, task_id: int) -> datetime | None:
         channel = ctx.channels.get(task.channel)
         providers = ctx.providers_for(channel)
         clips, kfs = await load_all(session, task_id)
-        _handle_lost_submissions(ctx, session, task, clips, kfs, now)
+        await _handle_lost_submissions(ctx, session, task, clips, kfs, now)
         todo = [c.id for c in clips if needs_generation(c, kfs)]
         if todo and channel.budget_usd is not None:
             projected = task.cost_usd + clip_cost(providers, task.clip_seconds, len(todo))
@@ -117,7 +140,7 @@ async def generate_video(ctx: PipelineContext, task_id: int) -> datetime | None:
     return None
 
 
-def _handle_lost_submissions(
+async def _handle_lost_submissions(
     ctx: PipelineContext,
     session: AsyncSession,
     task: Task,
@@ -128,14 +151,14 @@ def _handle_lost_submissions(
     # We hold the task's lease, so nobody is submitting for it right now: a clip
     # still "submitting" belongs to a worker that died mid-call.
     for clip in clips:
-        if clip.status != "submitting" or clip.operation_name:
+        if clip.status != ClipStatus.SUBMITTING or clip.operation_name:
             continue
         ctx.metrics.lost_submissions.inc()
         if ctx.settings.lost_submission_policy == "resubmit":
             log.warning("resubmit_lost_clip", clip=clip.number, attempt=clip.attempt)
-            clip.status = "planned"
+            await transition_clip(session, clip, ClipStatus.PLANNED)
             continue
-        clip.status = "lost"
+        await transition_clip(session, clip, ClipStatus.LOST)
         clip.error = (
             "the daemon stopped while submitting this clip; the provider may have "
             "started (and billed) it, so it was not resubmitted"
@@ -153,7 +176,7 @@ def _handle_lost_submissions(
 
 
 async def _frame(ctx: PipelineContext, task_id: int, kf: Keyframe) -> Image:
-    path = ctx.task_dir(task_id) / f"kf_{kf.number:02d}_a{kf.attempt}.png"
+    path = ctx.task_dir(task_id) / keyframe_file_name(kf.number, kf.attempt)
     return Image((await ensure_local(path, kf.public_url)).read_bytes())
 
 
@@ -175,8 +198,7 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
         channel = ctx.channels.get(task.channel)
         _, kfs = await load_all(session, task_id)
         start, end = kfs[clip.number], kfs[clip.number + 1]
-        clip.status = "submitting"
-        clip.attempt += 1
+        await transition_clip(session, clip, ClipStatus.SUBMITTING, attempt=clip.attempt + 1)
         clip.start_keyframe_attempt = start.attempt
         clip.end_keyframe_attempt = end.attempt
         clip.operation_name = None
@@ -215,8 +237,7 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
             clip = await session.get(Clip, clip_id)
             assert task is not None
             assert clip is not None
-            clip.operation_name = name
-            clip.status = "polling"
+            await transition_clip(session, clip, ClipStatus.POLLING, operation_name=name)
             clip.submitted_at = ctx.clock()
             clip.next_poll_at = clip.submitted_at + timedelta(
                 seconds=ctx.settings.clip_poll_initial_seconds
@@ -239,13 +260,12 @@ async def _submit_refused(
         clip = await session.get(Clip, clip_id)
         assert task is not None
         assert clip is not None
-        clip.attempt -= 1  # no generation happened
+        # No generation happened: the attempt is given back.
+        outcome = ClipStatus.PLANNED if exc.transient else ClipStatus.FAILED
+        await transition_clip(session, clip, outcome, attempt=clip.attempt - 1)
         clip.error = str(exc)
         _, kfs = await load_all(session, task_id)
-        if exc.transient:
-            clip.status = "planned"
-        else:
-            clip.status = "failed"
+        if not exc.transient:
             ctx.metrics.clips_finished.labels(outcome="failed").inc()
             log_error_line(
                 session, task, f"clip {clip.number}: provider refused: {exc}", ctx.clock()
@@ -259,7 +279,7 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
         assert task is not None
         channel = ctx.channels.get(task.channel)
         clips, _ = await load_all(session, task_id)
-        ref, round_no = task_ref(task), int(task.rounds.get(VIDEO.name, 0)) + 1
+        ref, round_no = task_ref(task), int(task.rounds.get(STAGE.name, 0)) + 1
     usable = [c for c in clips if c.status in USABLE]
     sheet_ref = None
     if usable:
@@ -267,11 +287,11 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
         paths = [
             (
                 c.number,
-                await ensure_local(work / f"clip_{c.number:02d}_a{c.attempt}.mp4", c.public_url),
+                await ensure_local(work / clip_file_name(c.number, c.attempt), c.public_url),
             )
             for c in usable
         ]
-        sheet = await contact_sheet(paths, work / f"contact_r{round_no}.jpg")
+        sheet = await contact_sheet(paths, work / contact_sheet_file_name(round_no))
         stored = await ctx.storage_for(channel).put(
             contact_sheet_key(channel.name, ref, round_no), sheet, "image/jpeg"
         )
@@ -284,10 +304,12 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
         if sheet_ref is not None:
             body.append(BlockSpec(kind="image", text="Contact sheet", file=sheet_ref))
         for c in clips:
-            video = file_ref(
-                f"clip_{c.number:02d}_a{c.attempt}.mp4", c.public_url, c.file_upload_id
+            video = (
+                file_ref(clip_file_name(c.number, c.attempt), c.public_url, c.file_upload_id)
+                if c.status in USABLE
+                else None
             )
-            if c.status in USABLE and video is not None:
+            if video is not None:
                 body.append(
                     BlockSpec(kind="paragraph", text=f"Clip {c.number} — attempt {c.attempt}")
                 )
@@ -306,4 +328,42 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
         update_task_fields(
             session, task, progress=f"{len(clips) - len(missing)}/{len(clips)} clips"
         )
-        await reach_gate(session, task, VIDEO, channel, headline=headline, body=body)
+        await reach_gate(
+            session, task, STAGE, channel, headline=headline, body=body, hint=GATE_HINT
+        )
+
+
+def redo_targets(review: Review) -> Redo:
+    redo = numbered_redo(review, review.task.clip_count)
+    # Rows a reviewer set to Regenerate in the Videos table count too; reading a
+    # verdict consumes it (committed with the review, whatever its outcome).
+    for clip in review.clips:
+        if clip.notion_verdict == "Regenerate":
+            redo.targets.setdefault(clip.number, clip.reviewer_note)
+            clip.notion_verdict = None
+    return redo
+
+
+async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:
+    for clip in review.clips:
+        if clip.number in targets:
+            await transition_clip(session, clip, ClipStatus.REJECTED)
+            clip.reviewer_note = targets[clip.number]
+            clip.rai_retries = 0
+            sync_clip_row(session, review.task, clip, review.keyframes)
+
+
+def redo_cost(providers: ProviderSet, task: Task, n: int) -> float:
+    return clip_cost(providers, task.clip_seconds, n)
+
+
+async def approve(session: AsyncSession, task: Task) -> None:
+    """Video Approved: the clips made are the clips kept (their rows say Approved)."""
+    clips = await load_clips(session, task.id)
+    for clip in clips:
+        if clip.status == ClipStatus.COMPLETE:
+            await transition_clip(session, clip, ClipStatus.APPROVED)
+    kfs = await load_keyframes(session, task.id)
+    for clip in clips:
+        if clip.status == ClipStatus.APPROVED:
+            sync_clip_row(session, task, clip, kfs)

@@ -1,23 +1,54 @@
-"""Planning: the storyboard, one clip row and N+1 keyframe rows per task."""
+"""Storyboard stage (Planning): the storyboard, one clip row and N+1 keyframe rows per task.
+
+A review names shots to re-plan; only those shots, and what follows from them
+(their keyframes, clips and narration lines), are made again.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ProviderPermanentError
-from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.budget import clip_cost, keyframe_cost, storyboard_cost
+from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.notion_out import sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_all
+from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
 from orchestrator.providers.base import Shot, Storyboard
-from orchestrator.state.status import STAGES
+from orchestrator.state.clips import (
+    ClipStatus,
+    KeyframeStatus,
+    NarrationStatus,
+    transition_clip,
+    transition_keyframe,
+    transition_narration,
+)
+from orchestrator.state.status import stage_named
 
-__all__ = ["closing_keyframe_prompt", "plan"]
+__all__ = [
+    "GATE_HINT",
+    "STAGE",
+    "approve",
+    "closing_keyframe_prompt",
+    "mark_redo",
+    "redo_cost",
+    "redo_targets",
+    "run",
+]
 
-STORYBOARD = STAGES[0]
+STAGE = stage_named("storyboard")
+GATE_HINT = (
+    "Read the shots below. Set Status to Storyboard Approved to go on, or to "
+    "Storyboard Error and write in Error Log which shots to re-plan "
+    "(e.g. `Regenerate: shots 2, 3 - more suspense`)."
+)
 
 
 def closing_keyframe_prompt(last_shot_prompt: str) -> str:
@@ -35,7 +66,7 @@ def _shot_json(shot: Shot) -> dict[str, object]:
     }
 
 
-async def plan(ctx: PipelineContext, task_id: int) -> None:
+async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     """Plan every shot (first time) or re-plan only the shots a review named."""
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
@@ -63,7 +94,7 @@ async def plan(ctx: PipelineContext, task_id: int) -> None:
             assert task is not None
             await record_charge(session, task, board.charge, kind="storyboard", metrics=ctx.metrics)
             clips, keyframes = await load_all(session, task.id)
-            _apply(session, task, board, clips, keyframes, replan)
+            await _apply(session, task, board, clips, keyframes, replan)
             await session.flush()
             clips, keyframes = await load_all(session, task.id)
             for clip in clips:
@@ -88,14 +119,42 @@ async def plan(ctx: PipelineContext, task_id: int) -> None:
         await reach_gate(
             session,
             task,
-            STORYBOARD,
+            STAGE,
             channel,
             headline=f"Storyboard ready ({len(clips)} shots, {what}).",
             body=body,
+            hint=GATE_HINT,
         )
+    return None
 
 
-def _apply(
+def redo_targets(review: Review) -> Redo:
+    return numbered_redo(review, review.task.clip_count)
+
+
+async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:
+    # Planning reads these (a crash in between keeps them): it re-plans only these shots.
+    task = review.task
+    task.pending_targets = {
+        **task.pending_targets,
+        "storyboard": {str(k): v for k, v in targets.items()},
+    }
+
+
+def redo_cost(providers: ProviderSet, task: Task, n: int) -> float:
+    # A re-planned shot needs its keyframe again, and the clips on both sides of it.
+    return (
+        storyboard_cost(providers)
+        + keyframe_cost(providers, n)
+        + clip_cost(providers, task.clip_seconds, min(task.clip_count, n + 1))
+    )
+
+
+async def approve(session: AsyncSession, task: Task) -> None:
+    return None
+
+
+async def _apply(
     session: AsyncSession,
     task: Task,
     board: Storyboard,
@@ -117,18 +176,26 @@ def _apply(
         stored_shots[shot.number] = _shot_json(shot)
         clip = by_number.get(shot.number)
         if clip is None:
-            clip = Clip(task_id=task.id, number=shot.number)
+            clip = Clip(
+                task_id=task.id,
+                number=shot.number,
+                status=ClipStatus.PLANNED.value,
+                narration_status=NarrationStatus.PLANNED.value,
+            )
             session.add(clip)
+        else:
+            if clip.status != ClipStatus.PLANNED:
+                await transition_clip(session, clip, ClipStatus.PLANNED)
+            if clip.narration_status != NarrationStatus.PLANNED:
+                await transition_narration(session, clip, NarrationStatus.PLANNED)
         clip.prompt = shot.visual_prompt
         clip.motion = shot.motion_prompt
         clip.narration = shot.narration
         clip.seconds = shot.seconds
-        clip.status = "planned"
-        clip.narration_status = "planned"
         clip.reviewer_note = replan.get(shot.number, clip.reviewer_note or "")
-        _plan_keyframe(session, task, keyframes, shot.number, shot.visual_prompt)
+        await _plan_keyframe(session, task, keyframes, shot.number, shot.visual_prompt)
         if shot.number == task.clip_count:
-            _plan_keyframe(
+            await _plan_keyframe(
                 session,
                 task,
                 keyframes,
@@ -139,14 +206,15 @@ def _apply(
     task.storyboard = stored
 
 
-def _plan_keyframe(
+async def _plan_keyframe(
     session: AsyncSession, task: Task, keyframes: dict[int, Keyframe], number: int, prompt: str
 ) -> None:
     kf = keyframes.get(number)
     if kf is None:
-        kf = Keyframe(task_id=task.id, number=number)
+        kf = Keyframe(task_id=task.id, number=number, status=KeyframeStatus.PLANNED.value)
         session.add(kf)
         keyframes[number] = kf
     if kf.prompt != prompt:
+        if kf.status != KeyframeStatus.PLANNED:
+            await transition_keyframe(session, kf, KeyframeStatus.PLANNED)
         kf.prompt = prompt
-        kf.status = "planned"
