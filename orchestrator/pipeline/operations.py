@@ -30,9 +30,9 @@ from orchestrator.pipeline.notion_out import (
     update_task_fields,
 )
 from orchestrator.pipeline.queries import load_keyframes
-from orchestrator.providers import rephrase_for_safety
+from orchestrator.providers.backoff import backoff_delay
 from orchestrator.providers.base import ClipDone, ClipFailed, ClipFiltered, ClipPending
-from orchestrator.providers.polling import backoff_delay
+from orchestrator.providers.safety import rephrase_for_safety
 from storage.keys import clip_key, thumb_key
 
 __all__ = ["poll_due_operations"]
