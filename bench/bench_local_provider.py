@@ -25,7 +25,7 @@ from typing import Any
 import av
 
 from orchestrator.media.ffmpeg import run_ffmpeg
-from orchestrator.providers.base import Aspect, ClipDone, ClipPending, Image
+from orchestrator.providers.base import Aspect, ClipDone, ClipPending, ClipRequest, Image
 from orchestrator.providers.local import LocalProvider
 from orchestrator.providers.local_settings import LocalProviderSettings
 
@@ -84,11 +84,13 @@ async def _pipeline(provider: LocalProvider) -> tuple[dict[str, float], list[byt
 
     names = [
         await provider.start_clip(
-            keyframes[i],
-            keyframes[i + 1],
-            f"{shot.visual_prompt} {shot.motion_prompt}",
-            shot.seconds,
-            ASPECT,
+            ClipRequest(
+                start_frame=keyframes[i],
+                end_frame=keyframes[i + 1],
+                prompt=f"{shot.visual_prompt} {shot.motion_prompt}",
+                seconds=shot.seconds,
+                aspect=ASPECT,
+            )
         )
         for i, shot in enumerate(board.shots)
     ]

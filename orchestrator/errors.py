@@ -19,6 +19,7 @@ __all__ = [
     "ProviderTransientError",
     "ReelgateError",
     "StaleState",
+    "SubmitOutcomeUnknown",
     "TransientError",
 ]
 
@@ -61,3 +62,12 @@ class ProviderPermanentError(ProviderError, PermanentError):
     def __init__(self, message: str, *, detail: str | None = None):
         super().__init__(message)
         self.detail = detail
+
+
+class SubmitOutcomeUnknown(ProviderTransientError):
+    """A paid create call may or may not have reached the provider (timeout, drop).
+
+    An operation may exist and may be billed, but its name never came back. Do not
+    resubmit automatically: the lost-submission policy (a human, or a reconciliation
+    step) decides, exactly as after a crash between submit and save.
+    """

@@ -16,21 +16,15 @@ from orchestrator.channels import ChannelConfig, Channels, load_channels
 from orchestrator.config import AppConfig
 from orchestrator.db.engine import create_engine, session_factory
 from orchestrator.metrics import Metrics
-from orchestrator.pipeline.context import PipelineContext, ProviderSet
+from orchestrator.pipeline.context import PipelineContext
 from orchestrator.providers.local import LocalProvider
+from orchestrator.providers.registry import ProviderRegistry
 from storage.base import Storage
 from storage.factory import build_storage
 
 __all__ = ["Runtime", "build_runtime", "prepare"]
 
 log = structlog.get_logger(__name__)
-
-LOCAL_MODELS = {
-    "storyboard": "local-storyboard",
-    "image": "local-keyframe",
-    "video": "local-clip",
-    "tts": "local-narration",
-}
 
 
 @dataclass
@@ -50,72 +44,6 @@ class Runtime:
                 await result
         await self.notion.close()
         await self.engine.dispose()
-
-
-class _Providers:
-    """One provider instance per (kind, models), shared by every channel that uses it."""
-
-    def __init__(self, config: AppConfig, local: LocalProvider | None = None) -> None:
-        self._config = config
-        self._local = local
-        self._cache: dict[tuple[Any, ...], ProviderSet] = {}
-
-    def __call__(self, channel: ChannelConfig) -> ProviderSet:
-        models = channel.models.model_dump(exclude_none=True) if channel.models else {}
-        retries = channel.rai_rephrase_retries
-        key = (channel.provider, tuple(sorted(models.items())), retries)
-        if key not in self._cache:
-            self._cache[key] = self._build(channel.provider, models, retries)
-        return self._cache[key]
-
-    async def aclose(self) -> None:
-        """Close every provider made (HTTP pools, running renders) exactly once."""
-        seen: set[int] = set()
-        for provider in [self._local, *(p.clips for p in self._cache.values())]:
-            if provider is None or id(provider) in seen:
-                continue
-            seen.add(id(provider))
-            closer = getattr(provider, "aclose", None)
-            if closer is not None:
-                await closer()
-
-    def _build(self, kind: str, models: dict[str, str], retries: int | None) -> ProviderSet:
-        if kind == "local":
-            if self._local is None:
-                self._local = LocalProvider(self._config.local)
-            local = self._local
-            return ProviderSet(
-                "local",
-                local,
-                local,
-                local,
-                local,
-                dict(LOCAL_MODELS),
-                rai_rephrase_retries=1 if retries is None else retries,
-            )
-        from orchestrator.providers.google import GoogleProvider
-
-        overrides = {
-            f"{name}_model": value
-            for name, value in models.items()
-            if name in ("storyboard", "image", "video", "tts")
-        }
-        settings = self._config.google.model_copy(update=overrides)
-        google = GoogleProvider(settings)
-        return ProviderSet(
-            "google",
-            google,
-            google,
-            google,
-            google,
-            {
-                "storyboard": settings.storyboard_model,
-                "image": settings.image_model,
-                "video": settings.video_model,
-                "tts": settings.tts_model,
-            },
-            rai_rephrase_retries=settings.rai_rephrase_retries if retries is None else retries,
-        )
 
 
 class _Storages:
@@ -145,12 +73,12 @@ async def build_runtime(
     metrics = metrics or Metrics()
     notion = NotionClient(config.notion)
     channels = channels or load_channels(settings.channels_file)
-    providers = _Providers(config, local_provider)
+    providers = ProviderRegistry(config.google, config.local, local_provider=local_provider)
     ctx = PipelineContext(
         sessions=session_factory(engine, info={"metrics": metrics}),
         settings=settings,
         channels=channels,
-        providers_for=providers,
+        providers_for=providers.for_channel,
         storage_for=_Storages(config, notion),
         metrics=metrics,
         work_dir=work_dir or settings.data_dir / "work",

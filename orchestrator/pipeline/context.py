@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -12,29 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from orchestrator.channels import ChannelConfig, Channels
 from orchestrator.db.types import utcnow
 from orchestrator.metrics import Metrics
-from orchestrator.providers.base import (
-    ClipProvider,
-    KeyframeProvider,
-    NarrationProvider,
-    StoryboardProvider,
-)
+from orchestrator.providers.base import ProviderSet
 from orchestrator.settings import Settings
 from storage.base import Storage
 
 __all__ = ["PipelineContext", "ProviderSet"]
-
-
-@dataclass(frozen=True)
-class ProviderSet:
-    """The providers one channel uses, and the model names its costs are priced by."""
-
-    name: str
-    storyboard: StoryboardProvider
-    keyframes: KeyframeProvider
-    clips: ClipProvider
-    narration: NarrationProvider
-    models: dict[str, str] = field(default_factory=dict)  # capability -> model
-    rai_rephrase_retries: int = 1
 
 
 @dataclass

@@ -32,9 +32,9 @@ from orchestrator.pipeline.notion_out import (
     update_task_fields,
 )
 from orchestrator.pipeline.queries import load_keyframes
-from orchestrator.providers import rephrase_for_safety
+from orchestrator.providers.backoff import backoff_delay
 from orchestrator.providers.base import ClipDone, ClipFailed, ClipFiltered, ClipPending
-from orchestrator.providers.polling import backoff_delay
+from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import ClipStatus, transition_clip
 from storage.keys import clip_file_name, clip_key, thumb_file_name, thumb_key
 

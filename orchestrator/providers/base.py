@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 __all__ = [
+    "Aspect",
     "Charge",
     "ClipDone",
     "ClipFailed",
@@ -17,10 +18,12 @@ __all__ = [
     "ClipPending",
     "ClipPoll",
     "ClipProvider",
+    "ClipRequest",
     "Image",
     "KeyframeProvider",
     "Narration",
     "NarrationProvider",
+    "ProviderSet",
     "Shot",
     "Storyboard",
     "StoryboardProvider",
@@ -61,6 +64,23 @@ class Image:
     data: bytes
     mime_type: str = "image/png"
     charge: Charge | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClipRequest:
+    """Everything one clip create sends: a clip runs from `start_frame` to `end_frame`.
+
+    Keyword-only, so a call site reads as the request it builds. Providers check
+    what their model accepts (Veo: 4, 6 or 8 seconds) and refuse the rest before
+    any request leaves the process.
+    """
+
+    start_frame: Image
+    end_frame: Image
+    prompt: str
+    seconds: int
+    aspect: Aspect
+    negative_prompt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,16 +155,12 @@ class KeyframeProvider(Protocol):
 class ClipProvider(Protocol):
     name: str
 
-    async def start_clip(
-        self,
-        start_frame: Image,
-        end_frame: Image,
-        prompt: str,
-        seconds: int,
-        aspect: Aspect,
-        negative_prompt: str | None = None,
-    ) -> str:
-        """Submit once; return the operation name. Never retried by the caller."""
+    async def start_clip(self, request: ClipRequest) -> str:
+        """Submit once; return the operation name. Never retried by the caller.
+
+        Raises `SubmitOutcomeUnknown` when the request may have reached the provider
+        without its answer coming back.
+        """
         ...
 
     async def poll_clip(self, operation_name: str) -> ClipPoll: ...
@@ -155,3 +171,19 @@ class NarrationProvider(Protocol):
     name: str
 
     async def narrate(self, text: str, voice: str) -> Narration: ...
+
+
+@dataclass(frozen=True)
+class ProviderSet:
+    """The providers one channel uses, and the model names its costs are priced by.
+
+    Built by `orchestrator.providers.registry.ProviderRegistry`, one per channel.
+    """
+
+    name: str
+    storyboard: StoryboardProvider
+    keyframes: KeyframeProvider
+    clips: ClipProvider
+    narration: NarrationProvider
+    models: dict[str, str] = field(default_factory=dict)  # capability -> model
+    rai_rephrase_retries: int = 1

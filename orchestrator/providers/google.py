@@ -24,7 +24,12 @@ from google import genai
 from google.genai import types
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from orchestrator.errors import ConfigError, ProviderPermanentError, ProviderTransientError
+from orchestrator.errors import (
+    ConfigError,
+    ProviderPermanentError,
+    ProviderTransientError,
+    SubmitOutcomeUnknown,
+)
 from orchestrator.providers.base import (
     Aspect,
     ClipDone,
@@ -32,13 +37,13 @@ from orchestrator.providers.base import (
     ClipFiltered,
     ClipPending,
     ClipPoll,
+    ClipRequest,
     Image,
     Narration,
     Shot,
     Storyboard,
 )
 from orchestrator.providers.google_client import (
-    SubmitOutcomeUnknown,
     build_client,
     create_http_options,
     hide_secrets_in_sdk_logs,
@@ -314,28 +319,22 @@ class GoogleProvider:
 
     # ---- clips ------------------------------------------------------------------------------
 
-    async def start_clip(
-        self,
-        start_frame: Image,
-        end_frame: Image,
-        prompt: str,
-        seconds: int,
-        aspect: Aspect,
-        negative_prompt: str | None = None,
-    ) -> str:
+    async def start_clip(self, request: ClipRequest) -> str:
         """Submit one Veo generation; return its operation name. Sent exactly once."""
+        seconds, aspect = request.seconds, request.aspect
         if seconds not in CLIP_SECONDS:
             raise ProviderPermanentError(f"Veo clips must be 4, 6 or 8 seconds long, not {seconds}")
         if aspect not in _ASPECTS:
             raise ProviderPermanentError(f"Veo aspect ratio must be 16:9 or 9:16, not {aspect!r}")
         s = self.settings
+        start_frame, end_frame = request.start_frame, request.end_frame
         config = types.GenerateVideosConfig(
             # Vertex: parameters.{sampleCount,durationSeconds,aspectRatio,negativePrompt}
             # and instances[0].lastFrame {bytesBase64Encoded, mimeType}.
             number_of_videos=1,
             duration_seconds=seconds,
             aspect_ratio=aspect,
-            negative_prompt=negative_prompt or None,
+            negative_prompt=request.negative_prompt or None,
             last_frame=types.Image(image_bytes=end_frame.data, mime_type=end_frame.mime_type),
             generate_audio=s.video_generate_audio,
             resolution=s.video_resolution,
@@ -343,7 +342,7 @@ class GoogleProvider:
         )
         # `source=` (not the deprecated prompt=/image= keywords, which warn).
         source = types.GenerateVideosSource(
-            prompt=prompt,
+            prompt=request.prompt,
             image=types.Image(image_bytes=start_frame.data, mime_type=start_frame.mime_type),
         )
         operation = await self._call(

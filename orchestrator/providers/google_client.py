@@ -31,11 +31,11 @@ from orchestrator.errors import (
     ProviderError,
     ProviderPermanentError,
     ProviderTransientError,
+    SubmitOutcomeUnknown,
 )
 from orchestrator.providers.settings import GoogleSettings
 
 __all__ = [
-    "SubmitOutcomeUnknown",
     "build_client",
     "create_http_options",
     "hide_secrets_in_sdk_logs",
@@ -56,14 +56,6 @@ try:  # google-genai prefers httpx2 when it is installed.
 except ImportError:  # pragma: no cover - depends on the environment
     _TRANSPORT_ERRORS = (httpx.TransportError,)
     _CONNECT_ERRORS = (httpx.ConnectError,)
-
-
-class SubmitOutcomeUnknown(ProviderTransientError):
-    """A create call may have reached Vertex (timeout, dropped connection).
-
-    An operation may exist and may be billed, but its name never came back. Do not
-    resubmit automatically: a human (or a reconciliation step) decides.
-    """
 
 
 def build_client(

@@ -18,6 +18,7 @@ from orchestrator.providers.base import (
     Aspect,
     Charge,
     ClipPoll,
+    ClipRequest,
     Image,
     Narration,
     Storyboard,
@@ -99,18 +100,8 @@ class LocalProvider:
         log.info("rendered_keyframe", aspect=aspect, bytes=len(data), reference=ref is not None)
         return Image(data=data, mime_type="image/png", charge=_free(KEYFRAME_MODEL, 1))
 
-    async def start_clip(
-        self,
-        start_frame: Image,
-        end_frame: Image,
-        prompt: str,
-        seconds: int,
-        aspect: Aspect,
-        negative_prompt: str | None = None,
-    ) -> str:
-        return await self._clips.start(
-            start_frame.data, end_frame.data, prompt, seconds, aspect, negative_prompt
-        )
+    async def start_clip(self, request: ClipRequest) -> str:
+        return await self._clips.start(request)
 
     async def poll_clip(self, operation_name: str) -> ClipPoll:
         return await self._clips.poll(operation_name)

@@ -30,13 +30,13 @@ import structlog
 from orchestrator.errors import MediaError, ProviderPermanentError
 from orchestrator.media.ffmpeg import run_ffmpeg
 from orchestrator.providers.base import (
-    Aspect,
     Charge,
     ClipDone,
     ClipFailed,
     ClipFiltered,
     ClipPending,
     ClipPoll,
+    ClipRequest,
 )
 from orchestrator.providers.local_images import decode_image, encode_png
 from orchestrator.providers.local_settings import LocalProviderSettings
@@ -182,15 +182,9 @@ class LocalClipRenderer:
 
     # -- public -----------------------------------------------------------------
 
-    async def start(
-        self,
-        start_frame: bytes,
-        end_frame: bytes,
-        prompt: str,
-        seconds: int,
-        aspect: Aspect,
-        negative_prompt: str | None,
-    ) -> str:
+    async def start(self, clip: ClipRequest) -> str:
+        prompt, seconds, aspect = clip.prompt, clip.seconds, clip.aspect
+        start_frame, end_frame = clip.start_frame.data, clip.end_frame.data
         if seconds < 1:
             raise ProviderPermanentError(f"seconds must be at least 1, got {seconds}")
         size = self._settings.size_for(aspect)
@@ -201,7 +195,7 @@ class LocalClipRenderer:
         )
         request: dict[str, Any] = {
             "prompt": prompt,
-            "negative_prompt": negative_prompt,
+            "negative_prompt": clip.negative_prompt,
             "seconds": seconds,
             "aspect": aspect,
             "width": size[0],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["GoogleSettings"]
@@ -48,13 +48,5 @@ class GoogleSettings(BaseSettings):
     read_retry_max_s: float = Field(default=10.0, ge=0)
     read_retry_jitter_s: float = Field(default=1.0, ge=0)
 
-    poll_initial_s: float = Field(default=10.0, gt=0)
-    poll_max_s: float = Field(default=60.0, gt=0)
-    clip_deadline_s: float = Field(default=900.0, gt=0)
+    # Automatic rephrased resubmissions after a safety-filtered clip (a channel may override).
     rai_rephrase_retries: int = Field(default=1, ge=0)
-
-    @model_validator(mode="after")
-    def _check_backoff(self) -> GoogleSettings:
-        if self.poll_max_s < self.poll_initial_s:
-            raise ValueError("poll_max_s must be >= poll_initial_s")
-        return self

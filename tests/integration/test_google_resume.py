@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from orchestrator.providers import ClipPending, GoogleProvider, Image
+from orchestrator.providers import ClipPending, ClipRequest, GoogleProvider, Image
 from tests.fakes.vertex import FakeVertex, tiny_mp4, tiny_png
 from tests.fixtures.vertex import MakeGoogleSettings, static_credentials
 
@@ -20,8 +20,9 @@ RESUME_SCRIPT = textwrap.dedent(
     """
     import asyncio, hashlib, json, sys
 
-    from orchestrator.providers import ClipDone, GoogleProvider, GoogleSettings, wait_for_clip
+    from orchestrator.providers import ClipDone, GoogleProvider, GoogleSettings
     from tests.fixtures.vertex import static_credentials
+    from tests.helpers.clips import poll_until_finished
 
     state = json.loads(open(sys.argv[1]).read())
 
@@ -41,8 +42,7 @@ RESUME_SCRIPT = textwrap.dedent(
         provider = GoogleProvider(settings, credentials=static_credentials())
         try:
             results = await asyncio.gather(*(
-                wait_for_clip(provider, name, initial_s=0.01, max_s=0.05, deadline_s=20,
-                              poll_first=True)
+                poll_until_finished(provider, name, deadline_s=20)
                 for name in state["operations"]
             ))
         finally:
@@ -73,9 +73,13 @@ def test_resume_six_clips_in_a_fresh_process(
     async def submit_six() -> list[str]:
         provider = GoogleProvider(google_settings(), credentials=static_credentials())
         try:
-            names = [
-                await provider.start_clip(start, end, f"clip {i}", 8, "16:9") for i in range(1, 7)
+            requests = [
+                ClipRequest(
+                    start_frame=start, end_frame=end, prompt=f"clip {i}", seconds=8, aspect="16:9"
+                )
+                for i in range(1, 7)
             ]
+            names = [await provider.start_clip(request) for request in requests]
             for name in names:
                 assert isinstance(await provider.poll_clip(name), ClipPending)
         finally:

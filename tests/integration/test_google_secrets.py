@@ -9,7 +9,7 @@ import pytest
 import structlog
 
 from orchestrator.errors import ProviderError
-from orchestrator.providers import GoogleProvider, Image
+from orchestrator.providers import ClipRequest, GoogleProvider, Image
 from tests.fakes.vertex import FakeVertex, tiny_png
 from tests.fixtures.vertex import MakeGoogleSettings, static_credentials
 
@@ -28,15 +28,16 @@ def _everything_said(err: BaseException) -> str:
 async def _fail_every_call(provider: GoogleProvider, fake: FakeVertex) -> list[ProviderError]:
     errors: list[ProviderError] = []
     frame = Image(tiny_png("x"))
+    clip = ClipRequest(start_frame=frame, end_frame=frame, prompt="p", seconds=8, aspect="16:9")
     fake.fail_next("generate", 400)
     with pytest.raises(ProviderError) as info:
         await provider.plan_storyboard("brief", 2, 8, "16:9")
     errors.append(info.value)
     fake.fail_next("create", 403)
     with pytest.raises(ProviderError) as info:
-        await provider.start_clip(frame, frame, "p", 8, "16:9")
+        await provider.start_clip(clip)
     errors.append(info.value)
-    name = await provider.start_clip(frame, frame, "p", 8, "16:9")
+    name = await provider.start_clip(clip)
     fake.fail_next("poll", 503, times=provider.settings.read_retry_attempts)
     with pytest.raises(ProviderError) as info:
         await provider.poll_clip(name)

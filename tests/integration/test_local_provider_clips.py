@@ -20,6 +20,7 @@ from orchestrator.providers.base import (
     ClipFiltered,
     ClipPending,
     ClipPoll,
+    ClipRequest,
     Image,
 )
 from orchestrator.providers.local import LocalProvider
@@ -53,6 +54,18 @@ async def _frames(provider: LocalProvider, aspect: str = "16:9") -> tuple[Image,
     start = await provider.render_keyframe("a lighthouse at dawn", aspect)  # type: ignore[arg-type]
     end = await provider.render_keyframe("a ship in a storm", aspect)  # type: ignore[arg-type]
     return start, end
+
+
+def _request(
+    start: Image, end: Image, prompt: str, seconds: int = 1, aspect: str = "16:9"
+) -> ClipRequest:
+    return ClipRequest(
+        start_frame=start,
+        end_frame=end,
+        prompt=prompt,
+        seconds=seconds,
+        aspect=aspect,  # type: ignore[arg-type]
+    )
 
 
 async def _finish(provider: LocalProvider, name: str, timeout_s: float = 60.0) -> ClipPoll:
@@ -101,7 +114,7 @@ async def test_rendered_clip_is_exact_h264_faststart_and_moves_between_the_keyfr
 ) -> None:
     start, end = await _frames(provider, aspect)
     seconds = 2
-    name = await provider.start_clip(start, end, "slow push in", seconds, aspect)  # type: ignore[arg-type]
+    name = await provider.start_clip(_request(start, end, "slow push in", seconds, aspect))
     assert name.startswith("local-ops/")
 
     result = await _finish(provider, name)
@@ -140,7 +153,7 @@ async def test_rendered_clip_is_exact_h264_faststart_and_moves_between_the_keyfr
 
 async def test_pull_out_settles_on_the_end_keyframe(provider: LocalProvider) -> None:
     start, end = await _frames(provider)
-    name = await provider.start_clip(start, end, "tilt up; reviewer note: slow pull out", 1, "16:9")
+    name = await provider.start_clip(_request(start, end, "tilt up; reviewer note: slow pull out"))
     result = await _finish(provider, name)
     assert isinstance(result, ClipDone)
     assert result.video is not None
@@ -153,8 +166,8 @@ async def test_pull_out_settles_on_the_end_keyframe(provider: LocalProvider) -> 
 
 async def test_same_inputs_render_the_same_bytes(provider: LocalProvider) -> None:
     start, end = await _frames(provider)
-    a = await provider.start_clip(start, end, "pan left", 1, "16:9")
-    b = await provider.start_clip(start, end, "pan left", 1, "16:9")
+    a = await provider.start_clip(_request(start, end, "pan left"))
+    b = await provider.start_clip(_request(start, end, "pan left"))
     assert a != b  # two submissions are two operations...
     assert a.split("-")[1] == b.split("-")[1]  # ...of the same inputs
     done_a, done_b = await _finish(provider, a), await _finish(provider, b)
@@ -168,7 +181,7 @@ async def test_a_new_process_resumes_an_operation_that_has_no_output(
 ) -> None:
     first = LocalProvider(settings)
     start, end = await _frames(first)
-    name = await first.start_clip(start, end, "pan right", 1, "16:9")
+    name = await first.start_clip(_request(start, end, "pan right"))
     # The process dies before the render ran: nothing but the saved request remains.
     await first.aclose(grace_s=0)
     op_dir = settings.work_dir / "ops" / name
@@ -197,7 +210,7 @@ async def test_a_render_killed_midway_resumes_in_the_next_process(
     # render_delay_s keeps the first render in flight until the process "dies".
     first = LocalProvider(settings.model_copy(update={"render_delay_s": 30.0}))
     start, end = await _frames(first)
-    name = await first.start_clip(start, end, "tilt up", 1, "16:9")
+    name = await first.start_clip(_request(start, end, "tilt up"))
     await asyncio.sleep(0.3)
     assert isinstance(await first.poll_clip(name), ClipPending)
     await first.aclose(grace_s=0)
@@ -219,8 +232,8 @@ async def test_renders_wait_for_a_free_slot(settings: LocalProviderSettings) -> 
     )
     try:
         start, end = await _frames(one_at_a_time)
-        a = await one_at_a_time.start_clip(start, end, "pan left", 1, "16:9")
-        b = await one_at_a_time.start_clip(start, end, "pan right", 1, "16:9")
+        a = await one_at_a_time.start_clip(_request(start, end, "pan left"))
+        b = await one_at_a_time.start_clip(_request(start, end, "pan right"))
         await one_at_a_time.wait_clip(a)
         assert isinstance(await one_at_a_time.poll_clip(a), ClipDone)
         # b could not start before a released the only slot, and takes >= 0.4 s
@@ -234,7 +247,7 @@ async def test_pending_while_rendering(tmp_path: Path, settings: LocalProviderSe
     slow = LocalProvider(settings.model_copy(update={"render_delay_s": 0.5}))
     try:
         start, end = await _frames(slow)
-        name = await slow.start_clip(start, end, "tilt down", 1, "16:9")
+        name = await slow.start_clip(_request(start, end, "tilt down"))
         assert isinstance(await slow.poll_clip(name), ClipPending)
         assert isinstance(await _finish(slow, name), ClipDone)
     finally:
@@ -246,16 +259,16 @@ async def test_blocked_words_come_back_filtered(settings: LocalProviderSettings)
     by_argument = LocalProvider(settings, blocked_words=["Storm"])
     start, end = await _frames(by_setting)
 
-    name = await by_setting.start_clip(start, end, "A huge EXPLOSION at sea", 1, "16:9")
+    name = await by_setting.start_clip(_request(start, end, "A huge EXPLOSION at sea"))
     result = await by_setting.poll_clip(name)
     assert isinstance(result, ClipFiltered)
     assert "explosion" in result.reasons[0]
     assert result.charge is None or result.charge.usd == 0.0
 
-    name = await by_argument.start_clip(start, end, "the storm breaks", 1, "16:9")
+    name = await by_argument.start_clip(_request(start, end, "the storm breaks"))
     assert isinstance(await by_argument.poll_clip(name), ClipFiltered)
     # whole words only: "stormy" is not "storm"
-    name = await by_argument.start_clip(start, end, "a stormy sky", 1, "16:9")
+    name = await by_argument.start_clip(_request(start, end, "a stormy sky"))
     assert isinstance(await _finish(by_argument, name), ClipDone)
     await by_argument.aclose()
     await by_setting.aclose()
@@ -265,7 +278,7 @@ async def test_a_render_that_cannot_succeed_fails_permanently(
     provider: LocalProvider, settings: LocalProviderSettings
 ) -> None:
     start, end = await _frames(provider)
-    name = await provider.start_clip(start, end, "pan left", 1, "16:9")
+    name = await provider.start_clip(_request(start, end, "pan left"))
     # Corrupt the saved frame before the background render reads it.
     (settings.work_dir / "ops" / name / "start.png").write_bytes(b"not a png")
     result = await _finish(provider, name)
@@ -277,4 +290,4 @@ async def test_a_render_that_cannot_succeed_fails_permanently(
 async def test_bad_frames_are_rejected_at_submit(provider: LocalProvider) -> None:
     start, _ = await _frames(provider)
     with pytest.raises(ProviderPermanentError):
-        await provider.start_clip(start, Image(data=b"junk"), "pan left", 1, "16:9")
+        await provider.start_clip(_request(start, Image(data=b"junk"), "pan left"))

@@ -45,8 +45,6 @@ def google_env(
             base_url=fake_vertex.url,
             timeout_ms=10_000,
             read_retry_attempts=1,
-            poll_initial_s=0.05,
-            poll_max_s=0.1,
         )
         return dataclasses.replace(config, google=google)
 

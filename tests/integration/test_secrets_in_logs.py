@@ -104,8 +104,6 @@ async def test_no_secret_in_logs_notion_db_status_or_errors(
             base_url=fake_vertex.url,
             timeout_ms=10_000,
             read_retry_attempts=1,
-            poll_initial_s=0.05,
-            poll_max_s=0.1,
         )
         storage = config.storage.model_copy(
             update={

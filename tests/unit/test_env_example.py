@@ -46,6 +46,16 @@ def test_every_setting_is_in_env_example(cls: type[BaseSettings]) -> None:
     assert missing == []
 
 
+def test_every_documented_variable_is_a_setting() -> None:
+    # A variable nothing reads misleads whoever sets it.
+    known = {
+        f"{cls.model_config.get('env_prefix', '')}{name}".upper()
+        for cls in CLASSES
+        for name in cls.model_fields
+    }
+    assert sorted(set(_documented()) - known) == []
+
+
 def test_every_line_has_a_comment_nearby() -> None:
     lines = (ROOT / ".env.example").read_text().splitlines()
     for i, line in enumerate(lines):

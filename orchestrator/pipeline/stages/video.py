@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
-from orchestrator.errors import ProviderPermanentError, ProviderTransientError
+from orchestrator.errors import ProviderPermanentError, ProviderTransientError, SubmitOutcomeUnknown
 from orchestrator.media import contact_sheet
 from orchestrator.pipeline.budget import clip_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
@@ -38,8 +38,7 @@ from orchestrator.pipeline.notion_out import (
 )
 from orchestrator.pipeline.queries import aspect_of, load_all, load_clips, load_keyframes
 from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
-from orchestrator.providers import SubmitOutcomeUnknown
-from orchestrator.providers.base import Image
+from orchestrator.providers.base import ClipRequest, Image
 from orchestrator.state.clips import FINISHED, IN_FLIGHT, USABLE, ClipStatus, transition_clip
 from orchestrator.state.status import Status, stage_named
 from storage.keys import (
@@ -214,12 +213,14 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
     with structlog.contextvars.bound_contextvars(clip=number, attempt=attempt):
         try:
             name = await providers.clips.start_clip(
-                start_image,
-                end_image,
-                prompt,
-                seconds,
-                aspect,
-                negative_prompt=channel.negative_prompt,
+                ClipRequest(
+                    start_frame=start_image,
+                    end_frame=end_image,
+                    prompt=prompt,
+                    seconds=seconds,
+                    aspect=aspect,
+                    negative_prompt=channel.negative_prompt,
+                )
             )
         except SubmitOutcomeUnknown as exc:
             # The request may have reached the provider: leave it "submitting" so the

@@ -1,7 +1,9 @@
-"""Bounded, deterministic rephrasing of a prompt after Veo's safety filter removed a clip.
+"""Bounded, deterministic rephrasing of a prompt after a provider's safety filter removed a clip.
 
-The pipeline calls `rephrase_for_safety` at most `GoogleSettings.rai_rephrase_retries`
-times per clip (`should_rephrase` says whether one more is allowed). Filtered
+Provider-neutral: any `ClipProvider` may answer `ClipFiltered`, and the operation
+poller softens the prompt before resubmitting. It does so at most
+`ProviderSet.rai_rephrase_retries` times per clip (the channel's setting, else the
+provider's default; `should_rephrase` says whether one more is allowed). Filtered
 attempts are free, but an endless loop would still burn time, so the bound matters.
 Same input, same output: a resubmitted clip can be explained in the audit trail.
 """

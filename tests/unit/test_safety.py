@@ -1,10 +1,11 @@
-"""The bounded, deterministic rephrase used after Veo's safety filter."""
+"""The bounded, deterministic rephrase used after a provider's safety filter."""
 
 from __future__ import annotations
 
 import pytest
 
-from orchestrator.providers import GoogleSettings, rephrase_for_safety, should_rephrase
+from orchestrator.providers import GoogleSettings
+from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
 
 PROMPT = "A soldier with a gun walks through a bloody battlefield. Smoke rises. Crows circle."
 
