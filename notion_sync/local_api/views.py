@@ -91,6 +91,34 @@ DATE_TYPES = frozenset({"date", "created_time", "last_edited_time"})
 COVER_SOURCES = ("page_cover", "page_content", "page_content_first", "property")
 GROUP_BY_KEYS = ("group_by", "sub_group_by", "x_axis", "stack_by")
 PROPERTY_LIST_KEYS = ("properties", "table_properties")
+# Configuration keys each view type takes (notion-sdk-js `*ViewConfigRequest`, 2026-12-01).
+_CARDS = ("properties", "cover", "cover_size", "cover_aspect", "card_layout")
+CONFIG_KEYS: dict[str, frozenset[str]] = {
+    "table": frozenset(
+        {"properties", "group_by", "subtasks", "wrap_cells", "frozen_column_index",
+         "show_vertical_lines"}
+    ),
+    "board": frozenset({"group_by", "sub_group_by", *_CARDS}),
+    "gallery": frozenset(_CARDS),
+    "list": frozenset({"properties"}),
+    "calendar": frozenset({"date_property_id", "properties", "view_range", "show_weekends"}),
+    "timeline": frozenset(
+        {"date_property_id", "end_date_property_id", "properties", "show_table",
+         "table_properties", "preference", "arrows_by", "color_by"}
+    ),
+    "map": frozenset({"height", "map_by", "properties"}),
+    "form": frozenset({"is_form_closed", "anonymous_submissions", "submission_permissions"}),
+    "chart": frozenset(
+        {"chart_type", "x_axis", "y_axis", "x_axis_property_id", "y_axis_property_id", "value",
+         "sort", "color_theme", "height", "hide_empty_groups", "legend_position",
+         "show_data_labels", "axis_labels", "grid_lines", "cumulative", "smooth_line",
+         "hide_line_fill_area", "group_style", "y_axis_min", "y_axis_max", "donut_labels",
+         "hide_title", "stack_by", "reference_lines", "caption", "color_by_value"}
+    ),
+}  # fmt: skip
+# Response-only convenience fields a client may echo back from a retrieved view; they are
+# dropped (our leniency: they are derived from the ids anyway).
+ECHOED_NAMES = frozenset({"date_property_name", "end_date_property_name", "map_by_property_name"})
 
 
 # -- lookups --------------------------------------------------------------------------
@@ -302,7 +330,7 @@ def _property_list(ds: JSON, raw: Any, path: str) -> list[JSON]:
     for index, item_raw in enumerate(raw):
         item = require_dict(item_raw, f"{path}[{index}]")
         prop = _find_property(ds, item.get("property_id"), f"{path}[{index}].property_id")
-        entry = {k: _copy(v) for k, v in item.items() if k != "property_name"}
+        entry = {k: _copy(v) for k, v in item.items() if k != "property_name"}  # echoed
         entry["property_id"] = prop["id"]
         out.append(entry)
     return out
@@ -329,9 +357,13 @@ def _normalize_configuration(
     out["type"] = view_type
     assert ds is not None
     for key, value in given.items():
-        if key == "type":
+        if key == "type" or key in ECHOED_NAMES:
             continue
         kpath = f"{path}.{key}"
+        if key not in CONFIG_KEYS[view_type]:
+            raise validation_error(
+                f"body failed validation: {kpath} is not a setting of a {view_type} view."
+            )
         if value is None:
             out.pop(key, None)  # "Pass null to clear"
         elif key in GROUP_BY_KEYS:
