@@ -237,13 +237,13 @@ def send_upload(
 ) -> JSON:
     with state.lock:
         upload = _upload(state, raw_id)
-        if upload["status"] != "pending":
-            raise validation_error(
-                f"File upload {upload['id']} is in status `{upload['status']}`, not `pending`."
-            )
         if upload["mode"] == "external_url":
             raise validation_error(
                 f"File upload {upload['id']} imports from an external URL; it takes no parts."
+            )
+        if upload["status"] != "pending":
+            raise validation_error(
+                f"File upload {upload['id']} is in status `{upload['status']}`, not `pending`."
             )
         if upload["mode"] == "single_part":
             if len(data) > UploadLimits.single_part_max:
