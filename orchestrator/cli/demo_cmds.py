@@ -46,6 +46,9 @@ def _print_summary(console: Console, summary: Any) -> None:
     )
     console.print(
         f"[bold]Notion requests[/]: {summary.notion_requests} ({summary.notion_429s} answered 429)"
+        f" — daemon {summary.daemon_requests} ({summary.daemon_429s} answered 429),"
+        f" reviewer {summary.reviewer_requests} ({summary.reviewer_429s} answered 429),"
+        f" setup {summary.setup_requests}; each integration has its own 3 requests/s"
     )
     console.print(
         f"[bold]Cost[/]: ${summary.cost_usd:.2f}   [bold]Elapsed[/]: {summary.elapsed_s}s"
