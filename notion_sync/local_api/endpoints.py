@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import comments, markdown, service, templates, uploads, views, workspace
+from . import comments, markdown, service, templates, uploads, view_queries, views, workspace
 from .apierror import ApiError, not_found, validation_error
 from .routes import Api, Context
 from .state import LocalNotionState
@@ -113,7 +113,7 @@ def _serve_file(state: LocalNotionState) -> Callable[[Request], Awaitable[Respon
 
 
 def routes(api: Api) -> list[Route]:
-    s, v = service, views
+    s, v, q = service, views, view_queries
 
     def r(path: str, methods: str, handler: Callable[[Context], Any], **kw: bool) -> Route:
         return api.route(path, handler, methods.split(), **kw)
@@ -278,19 +278,19 @@ def routes(api: Api) -> list[Route]:
         r(
             "/v1/views/{id}/queries",
             "POST",
-            lambda c: v.create_view_query(c.state, c.param("id"), c.body),
+            lambda c: q.create_view_query(c.state, c.param("id"), c.body),
         ),
         r(
             "/v1/views/{id}/queries/{query}",
             "GET",
-            lambda c: v.view_query_results(
+            lambda c: q.view_query_results(
                 c.state, c.param("id"), c.param("query"), c.query("start_cursor"), _page_size(c)
             ),
         ),
         r(
             "/v1/views/{id}/queries/{query}",
             "DELETE",
-            lambda c: v.delete_view_query(c.state, c.param("id"), c.param("query")),
+            lambda c: q.delete_view_query(c.state, c.param("id"), c.param("query")),
         ),
         # search, emojis, async tasks, OAuth
         r("/v1/search", "POST", lambda c: s.search(c.state, c.body)),

@@ -110,12 +110,20 @@ def test_local_notion_accepts_only_the_tokens_it_was_given(tmp_path: Path) -> No
             pass
         base = f"http://127.0.0.1:{port}/v1/users/me"
         headers = {"Notion-Version": "2025-09-03"}
-        answers = {
-            token: httpx.get(
-                base, headers=headers | {"Authorization": f"Bearer {token}"}, timeout=10
-            )
-            for token in ("daemon", "reviewer", "intruder")
-        }
+
+        def me(token: str) -> httpx.Response:
+            # The root page id is printed just before uvicorn binds: retry connecting.
+            while True:
+                try:
+                    return httpx.get(
+                        base, headers=headers | {"Authorization": f"Bearer {token}"}, timeout=10
+                    )
+                except httpx.ConnectError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+
+        answers = {token: me(token) for token in ("daemon", "reviewer", "intruder")}
     finally:
         server.terminate()
         server.wait(timeout=10)

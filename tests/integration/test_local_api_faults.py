@@ -46,23 +46,23 @@ async def test_notion_client_waits_retry_after_then_succeeds(local_notion: Local
 
 
 async def test_rate_limit_average_rate_holds(local_notion: LocalNotionServer):
-    local_notion.knobs.set_rate_limit(rate=50, burst=5, retry_after=0)
+    local_notion.knobs.set_rate_limit(rate=20, burst=5, retry_after=0)
     client = make_notion_client(local_notion, retry=False)
     ok = limited = 0
     try:
         started = time.monotonic()
-        while time.monotonic() - started < 0.4:
+        while limited < 20:  # until the bucket has said no often enough
             try:
                 await client.users.me()
                 ok += 1
             except APIResponseError:
                 limited += 1
+        elapsed = time.monotonic() - started
     finally:
         await client.aclose()
-    # burst 5 + 50/s * 0.4 s = about 25 allowed.
+    # Allowed: the burst plus 20/s over the time it took, whatever this machine's speed.
     assert local_notion.request_log.count(status=429) == limited
-    assert 15 <= ok <= 30
-    assert limited > 0
+    assert 5 <= ok <= 5 + 20 * elapsed + 1
 
 
 async def test_injected_503_on_post_is_not_retried_by_notion_client(
