@@ -668,11 +668,8 @@ def create_page(state: LocalNotionState, body: JSON, actor: str) -> JSON:
             raise validation_error(
                 f"body failed validation: body.template cannot be combined with body.{kind}."
             )
-        if body.get("position") is not None and parent["type"] != "page_id":
-            raise validation_error(
-                "body failed validation: body.position is only allowed for pages created "
-                "under a page."
-            )
+        # A position orders a page among its parent page's blocks; rows of a data source
+        # have no such place, so it is ignored there (a guess: Notion does not say).
         after: str | bool | None = True
         if parent["type"] == "page_id":
             _not_trashed(state, parent["page_id"])
@@ -690,11 +687,7 @@ def create_page(state: LocalNotionState, body: JSON, actor: str) -> JSON:
             **_new_meta(state, actor),
         }
         _apply_values(state, page, body.get("properties") or {}, actor)
-        for prop in page_schema(state, page).values():
-            if prop["type"] == "status" and prop["id"] not in page["values"]:
-                # New rows start in the first option of the To-do group.
-                todo = prop["config"]["groups"][0]["option_ids"]
-                page["values"][prop["id"]] = todo[0] if todo else None
+        _default_status(state, page)
         blocks = _content_blocks(state, kind, content, page_id, actor)
         state.pages[page_id] = page
         if parent["type"] == "page_id":
@@ -762,6 +755,14 @@ def update_page(state: LocalNotionState, raw_id: str, body: JSON, actor: str) ->
         return render_page(state, page)
 
 
+def _default_status(state: LocalNotionState, page: JSON) -> None:
+    for prop in page_schema(state, page).values():
+        if prop["type"] == "status" and prop["id"] not in page["values"]:
+            # New rows start in the first option of the To-do group.
+            todo = prop["config"]["groups"][0]["option_ids"]
+            page["values"][prop["id"]] = todo[0] if todo else None
+
+
 def _erase_content(state: LocalNotionState, page_id: str, actor: str) -> None:
     for child in state.children.get(page_id, []):
         if child in state.pages:
@@ -816,6 +817,7 @@ def move_page(state: LocalNotionState, raw_id: str, body: JSON, actor: str) -> J
             page["data_source_id"] = ds["id"]
             title_prop = next(p for p in ds["props"].values() if p["type"] == "title")
             page["values"] = {title_prop["id"]: title}
+            _default_status(state, page)
             if old_block_parent and page["id"] in state.blocks:
                 siblings = state.children.get(old_block_parent, [])
                 if page["id"] in siblings:
