@@ -70,6 +70,13 @@ class DemoSummary:
     task_page_id: str = ""
     final_status: str = ""
     reviewer_actions: list[str] = field(default_factory=list)
+    # Per integration (bearer token), counted from the local API's request log: the
+    # daemon's own requests once it runs, the reviewer's, and the setup before the daemon.
+    daemon_requests: int = 0
+    daemon_429s: int = 0
+    reviewer_requests: int = 0
+    reviewer_429s: int = 0
+    setup_requests: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,6 +213,8 @@ async def run_demo(
     own_server = server is None
     if server is None:
         server = LocalNotionServer(state_file=data_dir / "notion-state.json")
+        # Two integrations, as in a real workspace: any other token gets 401.
+        server.knobs.allow_tokens([ADMIN_TOKEN, REVIEWER_TOKEN])
         server.start()
     server.state.token_users[REVIEWER_TOKEN] = server.state.reviewer_id
     try:
@@ -241,6 +250,7 @@ async def run_demo(
         await prepare(runtime)
         daemon = Daemon(runtime)
         reviewer = Reviewer(server.base_url, REVIEWER_TOKEN, page_id, script or DEFAULT_SCRIPT)
+        daemon_started = time.time()
         runner = asyncio.create_task(daemon.run())
         try:
             deadline = time.monotonic() + timeout_s
@@ -268,11 +278,23 @@ async def run_demo(
             await reviewer.close()
         summary = await _summary(runtime, server, page_id, started)
         summary.reviewer_actions = reviewer.actions
+        _count_per_integration(summary, server, daemon_started)
         await runtime.close()
         return summary
     finally:
         if own_server:
             server.stop()
+
+
+def _count_per_integration(
+    summary: DemoSummary, server: LocalNotionServer, daemon_started: float
+) -> None:
+    log = server.request_log
+    summary.daemon_requests = log.count(token=ADMIN_TOKEN, since=daemon_started)
+    summary.daemon_429s = log.count(token=ADMIN_TOKEN, status=429, since=daemon_started)
+    summary.setup_requests = log.count(token=ADMIN_TOKEN) - summary.daemon_requests
+    summary.reviewer_requests = log.count(token=REVIEWER_TOKEN)
+    summary.reviewer_429s = log.count(token=REVIEWER_TOKEN, status=429)
 
 
 async def _finished(sessions: Any, page_id: str) -> bool:

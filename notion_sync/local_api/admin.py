@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import service
+from . import comments, service, templates, views, workspace
 from .objects import render_block, render_comment, render_page
 from .state import LocalNotionState, normalize_id
 
@@ -120,6 +120,30 @@ class Admin:
             body["in_trash"] = in_trash
         return service.update_page(self.state, page_id, body, self._actor(as_user))
 
+    def add_template(
+        self,
+        data_source_id: str,
+        name: str,
+        *,
+        properties: JSON | None = None,
+        children: list[JSON] | None = None,
+        is_default: bool = False,
+        as_user: str | None = None,
+    ) -> str:
+        """A page template of a data source (what the Notion app's "New template" makes)."""
+        return templates.add_template(
+            self.state,
+            data_source_id,
+            name,
+            actor=self._actor(as_user),
+            properties=properties,
+            children=children,
+            is_default=is_default,
+        )
+
+    def add_custom_emoji(self, name: str, url: str) -> str:
+        return workspace.add_custom_emoji(self.state, name, url)
+
     def append_blocks(
         self, block_id: str, children: list[JSON], *, as_user: str | None = None
     ) -> list[JSON]:
@@ -129,7 +153,7 @@ class Admin:
         return list(out["results"])
 
     def comment(self, page_id: str, text: str, *, as_user: str | None = "Rita Reviewer") -> JSON:
-        return service.create_comment(
+        return comments.create_comment(
             self.state,
             {"parent": {"page_id": page_id}, "rich_text": rich_text(text)},
             self._actor(as_user),
@@ -170,6 +194,14 @@ class Admin:
                 render_comment(self.state, c)
                 for c in self.state.comments.values()
                 if c["parent"].get("page_id") == pid or c["parent"].get("block_id") == pid
+            ]
+
+    def views(self, database_id: str) -> list[JSON]:
+        """A database's views in tab order, rendered as `views.retrieve` would."""
+        with self.state.lock:
+            return [
+                views.render_view(self.state, self.state.views[i])
+                for i in self.state.view_tabs.get(_id(database_id), [])
             ]
 
     def file_bytes(self, upload_id: str) -> bytes:

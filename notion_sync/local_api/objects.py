@@ -11,6 +11,7 @@ from .state import LocalNotionState, format_time
 
 __all__ = [
     "file_url",
+    "notion_url",
     "page_schema",
     "page_title",
     "partial_user",
@@ -19,6 +20,7 @@ __all__ = [
     "render_data_source",
     "render_database",
     "render_file_upload",
+    "render_icon",
     "render_page",
     "render_property_value",
     "render_schema_property",
@@ -27,6 +29,9 @@ __all__ = [
 
 JSON = dict[str, Any]
 
+# The per-file limit of a paid workspace (5 GiB; developers.notion.com file uploads,
+# checked 2026-12-01). The local server keeps files in memory; see docs/local-notion-api.md.
+WORKSPACE_FILE_LIMIT = 5 * 1024 * 1024 * 1024
 # Page objects list at most 25 references per relation/people value; the rest is
 # only reachable through GET /v1/pages/{id}/properties/{property_id}.
 PAGE_REFERENCE_LIMIT = 25
@@ -53,8 +58,11 @@ def render_user(state: LocalNotionState, user_id: str) -> JSON:
         "type": user["type"],
     }
     if user["type"] == "bot":
+        # BotInfoResponse (notion-sdk-js api-endpoints/common.ts, checked 2026-12-01).
         out["bot"] = {
             "owner": {"type": "workspace", "workspace": True},
+            "workspace_id": state.workspace_id,
+            "workspace_limits": {"max_file_upload_size_in_bytes": WORKSPACE_FILE_LIMIT},
             "workspace_name": state.workspace_name,
         }
     else:
@@ -62,7 +70,7 @@ def render_user(state: LocalNotionState, user_id: str) -> JSON:
     return out
 
 
-def _notion_url(title: str, object_id: str) -> str:
+def notion_url(title: str, object_id: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")
     hexid = object_id.replace("-", "")
     return f"https://www.notion.so/{slug}-{hexid}" if slug else f"https://www.notion.so/{hexid}"
@@ -71,6 +79,25 @@ def _notion_url(title: str, object_id: str) -> str:
 def file_url(state: LocalNotionState, upload_id: str) -> str:
     upload = state.file_uploads[upload_id]
     return f"{state.public_base_url}/files/{upload_id}/{quote(upload['filename'] or 'file')}"
+
+
+def render_icon(state: LocalNotionState, icon: Any) -> JSON | None:
+    """A stored icon/cover -> wire shape; uploads become Notion-hosted `file` objects."""
+    if not isinstance(icon, dict):
+        return None
+    kind = icon.get("type")
+    if kind == "file_upload":
+        upload_id = (icon.get("file_upload") or {}).get("id")
+        if upload_id in state.file_uploads:
+            return _file_object(state, {"kind": "upload", "id": upload_id})
+        return None
+    if kind == "custom_emoji":
+        emoji = state.custom_emojis.get(str((icon.get("custom_emoji") or {}).get("id")))
+        if emoji is None:
+            return None
+        return {"type": "custom_emoji", "custom_emoji": _copy(emoji)}
+    copied: JSON = _copy(icon)
+    return copied
 
 
 def _file_object(state: LocalNotionState, ref: JSON) -> JSON:
@@ -203,20 +230,24 @@ def render_page(state: LocalNotionState, page: JSON) -> JSON:
         "last_edited_time": page["last_edited_time"],
         "created_by": partial_user(page["created_by"]),
         "last_edited_by": partial_user(page["last_edited_by"]),
-        "cover": _copy(page.get("cover")),
-        "icon": _copy(page.get("icon")),
+        "cover": render_icon(state, page.get("cover")),
+        "icon": render_icon(state, page.get("icon")),
         "parent": _copy(page["parent"]),
         "archived": page["in_trash"],
         "in_trash": page["in_trash"],
-        "is_locked": False,
+        # `is_archived` is Notion's archive state, separate from the trash (`archived` is the
+        # deprecated alias of `in_trash`); recorded 2025-09-03 responses carry all three.
+        "is_archived": bool(page.get("is_archived", False)),
+        "is_locked": bool(page.get("is_locked", False)),
         "properties": properties,
-        "url": _notion_url(page_title(state, page), page["id"]),
+        "url": notion_url(page_title(state, page), page["id"]),
         "public_url": None,
     }
 
 
 def render_database(state: LocalNotionState, db: JSON) -> JSON:
     title = "".join(t["plain_text"] for t in db["title"])
+    # Keys of a recorded 2025-09-03 database response (no created_by / last_edited_by).
     return {
         "object": "database",
         "id": db["id"],
@@ -226,18 +257,17 @@ def render_database(state: LocalNotionState, db: JSON) -> JSON:
         "is_inline": db["is_inline"],
         "in_trash": db["in_trash"],
         "archived": db["in_trash"],
-        "is_locked": False,
+        "is_locked": bool(db.get("is_locked", False)),
         "created_time": db["created_time"],
         "last_edited_time": db["last_edited_time"],
-        "created_by": partial_user(db["created_by"]),
-        "last_edited_by": partial_user(db["last_edited_by"]),
         "data_sources": [
             {"id": ds_id, "name": _ds_name(state.data_sources[ds_id])}
             for ds_id in db["data_source_ids"]
+            if ds_id in state.data_sources
         ],
-        "icon": _copy(db.get("icon")),
-        "cover": _copy(db.get("cover")),
-        "url": _notion_url(title, db["id"]),
+        "icon": render_icon(state, db.get("icon")),
+        "cover": render_icon(state, db.get("cover")),
+        "url": notion_url(title, db["id"]),
         "public_url": None,
     }
 
@@ -265,9 +295,9 @@ def render_data_source(state: LocalNotionState, ds: JSON) -> JSON:
         "properties": {
             prop["name"]: render_schema_property(state, prop) for prop in ds["props"].values()
         },
-        "icon": _copy(db.get("icon")),
-        "cover": _copy(db.get("cover")),
-        "url": _notion_url(_ds_name(ds), ds["id"]),
+        "icon": render_icon(state, ds["icon"] if "icon" in ds else db.get("icon")),
+        "cover": render_icon(state, db.get("cover")),
+        "url": notion_url(_ds_name(ds), ds["id"]),
         "public_url": None,
     }
 
@@ -301,7 +331,11 @@ def render_block(state: LocalNotionState, block: JSON) -> JSON:
 
 
 def render_comment(state: LocalNotionState, comment: JSON) -> JSON:
-    return {
+    author = state.users.get(comment["created_by"], {})
+    display = comment.get("display_name") or {}
+    kind = display.get("type") or ("integration" if author.get("type") == "bot" else "user")
+    name = display.get("name") if kind == "custom" else author.get("name")
+    out: JSON = {
         "object": "comment",
         "id": comment["id"],
         "parent": _copy(comment["parent"]),
@@ -310,11 +344,26 @@ def render_comment(state: LocalNotionState, comment: JSON) -> JSON:
         "last_edited_time": comment["last_edited_time"],
         "created_by": partial_user(comment["created_by"]),
         "rich_text": _copy(comment["rich_text"]),
-        "display_name": {
-            "type": "integration",
-            "resolved_name": state.users[comment["created_by"]]["name"],
-        },
+        "display_name": {"type": kind, "resolved_name": name},
     }
+    attachments = [
+        {
+            "category": _attachment_category(state.file_uploads[i].get("content_type")),
+            "file": _file_object(state, {"kind": "upload", "id": i})["file"],
+        }
+        for i in comment.get("attachments", [])
+        if i in state.file_uploads
+    ]
+    if attachments:
+        out["attachments"] = attachments
+    return out
+
+
+def _attachment_category(content_type: str | None) -> str:
+    major = (content_type or "").split("/", 1)[0]
+    if major in ("audio", "image", "video"):
+        return major
+    return "pdf" if content_type == "application/pdf" else "productivity"
 
 
 def render_file_upload(state: LocalNotionState, upload: JSON) -> JSON:
@@ -341,7 +390,9 @@ def render_file_upload(state: LocalNotionState, upload: JSON) -> JSON:
             "total": upload["number_of_parts"],
             "sent": len(upload["parts"]),
         }
-    if upload["status"] == "uploaded":
+    if upload.get("import_result") is not None:
+        out["file_import_result"] = _copy(upload["import_result"])
+    elif upload["status"] == "uploaded":
         out["file_import_result"] = {
             "imported_time": upload["last_edited_time"],
             "type": "success",

@@ -1,4 +1,11 @@
-"""The Starlette app: HTTP <-> service, plus auth, rate limit, faults and logging."""
+"""The Starlette app: HTTP plumbing around the handlers in `endpoints.py`.
+
+Every request: bearer token (401 `unauthorized` for a missing one, or one not in
+`knobs.allow_tokens`), Notion-Version header, the token's own rate-limit bucket (429
+with Retry-After), injected latency and faults, then the handler; every answer carries
+a top-level `request_id` when it is an object, as Notion's do, and lands in the request
+log with the token's fingerprint.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +14,21 @@ import inspect
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from starlette.applications import Starlette
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import service
 from .apierror import ApiError, validation_error
-from .faults import ERROR_CODES, Knobs, LoggedRequest, RequestLog
+from .faults import ERROR_CODES, Knobs, LoggedRequest, RequestLog, token_fingerprint
 from .state import LocalNotionState
 
-__all__ = ["Context", "build_app"]
+__all__ = ["Api", "Context", "Handler", "build_app"]
 
 log = structlog.get_logger(__name__)
 JSON = dict[str, Any]
@@ -36,6 +41,8 @@ class Context:
     state: LocalNotionState
     actor: str
     body: JSON
+    # Runs a coroutine after the response (e.g. an external_url import).
+    spawn: Callable[[Coroutine[Any, Any, None]], None] = field(default=lambda coro: None)
 
     def param(self, name: str) -> str:
         return str(self.request.path_params[name])
@@ -61,17 +68,16 @@ def _error_body(status: int, code: str, message: str, request_id: str) -> JSON:
 
 
 class Api:
-    def __init__(
-        self,
-        state: LocalNotionState,
-        knobs: Knobs,
-        request_log: RequestLog,
-        token: str | None,
-    ) -> None:
+    def __init__(self, state: LocalNotionState, knobs: Knobs, request_log: RequestLog) -> None:
         self.state = state
         self.knobs = knobs
         self.request_log = request_log
-        self.token = token
+        self._background: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)  # keep a reference until it finishes
+        task.add_done_callback(self._background.discard)
 
     def _actor(self, request: Request, token: str) -> str:
         ref = request.headers.get("x-local-user")
@@ -82,15 +88,17 @@ class Api:
             return uid
         return self.state.token_users.get(token, self.state.bot_user_id)
 
-    async def _answer(self, request: Request, handler: Handler, *, raw_body: bool) -> Response:
+    async def _answer(
+        self, request: Request, handler: Handler, *, raw_body: bool, auth: bool
+    ) -> Response:
         method, path = request.method, request.url.path
         request_id = str(uuid.uuid4())
         actor: str | None = None
         headers: dict[str, str] = {}
+        authorization = request.headers.get("authorization", "")
+        token = authorization[len("Bearer ") :] if authorization.startswith("Bearer ") else ""
         try:
-            auth = request.headers.get("authorization", "")
-            token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
-            if not token or (self.token is not None and token != self.token):
+            if auth and not self.knobs.token_allowed(token):
                 raise ApiError(401, "unauthorized", "API token is invalid.")
             if "notion-version" not in request.headers:
                 raise ApiError(
@@ -99,7 +107,7 @@ class Api:
                     "Notion-Version header failed validation: Notion-Version header should "
                     "be defined, instead was `undefined`.",
                 )
-            retry_after = self.knobs.check_rate_limit()
+            retry_after = self.knobs.check_rate_limit(token) if auth else None
             if retry_after is not None:
                 raise ApiError(
                     429,
@@ -122,15 +130,17 @@ class Api:
                     injection.message or f"Injected {code} from the local Notion server.",
                     headers=extra,
                 )
-            actor = self._actor(request, token)
+            actor = self._actor(request, token) if auth else None
             body: JSON = {}
             if method in ("POST", "PATCH") and not raw_body:
                 body = await _json_body(request)
-            result = handler(Context(request, self.state, actor, body))
+            context = Context(request, self.state, actor or "", body, self.spawn)
+            result = handler(context)
             payload = await result if inspect.isawaitable(result) else result
             status = 200
-            if payload.get("object") == "list":
-                # Notion's list responses carry the request id too.
+            if "object" in payload:
+                # Notion's objects and lists carry the request id at the top level
+                # (recorded 2025-09-03 responses); bare answers such as templates do not.
                 payload["request_id"] = request_id
         except ApiError as exc:
             status = exc.status
@@ -152,16 +162,23 @@ class Api:
                 duration=time.perf_counter() - request.scope["local_api_t0"],
                 user_id=actor,
                 request_id=request_id,
+                token=token_fingerprint(token) if token else None,
             )
         )
         return JSONResponse(payload, status_code=status, headers=headers)
 
     def route(
-        self, path: str, handler: Handler, methods: list[str], *, raw_body: bool = False
+        self,
+        path: str,
+        handler: Handler,
+        methods: list[str],
+        *,
+        raw_body: bool = False,
+        auth: bool = True,
     ) -> Route:
         async def endpoint(request: Request) -> Response:
             request.scope["local_api_t0"] = time.perf_counter()
-            return await self._answer(request, handler, raw_body=raw_body)
+            return await self._answer(request, handler, raw_body=raw_body, auth=auth)
 
         return Route(path, endpoint, methods=methods)
 
@@ -179,175 +196,15 @@ async def _json_body(request: Request) -> JSON:
     return parsed
 
 
-# -- handlers ---------------------------------------------------------------------
-
-
-async def _send_upload(ctx: Context) -> JSON:
-    content_type = ctx.request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        raise validation_error(
-            "Send a file upload with Content-Type multipart/form-data and the contents under "
-            "the `file` key."
-        )
-    async with ctx.request.form(max_part_size=1024 * 1024) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise validation_error(
-                "body failed validation: body.file should be defined, instead was `undefined`."
-            )
-        data = await upload.read()
-        part = form.get("part_number")
-        return service.send_upload(
-            ctx.state,
-            ctx.param("id"),
-            data,
-            upload.filename,
-            upload.content_type,
-            part if isinstance(part, str) else None,
-        )
-
-
-def _serve_file(state: LocalNotionState) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        upload_id = str(request.path_params["id"])
-        with state.lock:
-            upload = state.file_uploads.get(upload_id)
-            data = state.file_data.get(upload_id)
-        if upload is None or data is None:
-            return Response("not found", status_code=404)
-        media = upload.get("content_type") or "application/octet-stream"
-        headers = {"Accept-Ranges": "bytes"}
-        # Browsers seek in videos with Range requests; answer them so the demo plays.
-        rng = request.headers.get("range", "")
-        if rng.startswith("bytes="):
-            first, _, last = rng[len("bytes=") :].partition("-")
-            try:
-                start = int(first) if first else max(0, len(data) - int(last))
-                end = int(last) if first and last else len(data) - 1
-            except ValueError:
-                start, end = 0, len(data) - 1
-            end = min(end, len(data) - 1)
-            if start > end:
-                return Response(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
-            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-            return Response(data[start : end + 1], 206, headers=headers, media_type=media)
-        return Response(data, headers=headers, media_type=media)
-
-    return endpoint
-
-
-def _page_size(ctx: Context) -> str | None:
-    return ctx.query("page_size")
-
-
 def build_app(
-    state: LocalNotionState, knobs: Knobs, request_log: RequestLog, token: str | None = None
+    state: LocalNotionState,
+    knobs: Knobs,
+    request_log: RequestLog,
+    token: str | Iterable[str] | None = None,
 ) -> Starlette:
-    api = Api(state, knobs, request_log, token)
-    s = service
+    """The app; `token` (one or several) makes every other token answer 401."""
+    from .endpoints import routes
 
-    def unknown(ctx: Context) -> JSON:
-        raise ApiError(400, "invalid_request_url", "Invalid request URL.")
-
-    routes = [
-        api.route("/v1/users/me", lambda c: s.get_user(c.state, c.state.bot_user_id), ["GET"]),
-        api.route(
-            "/v1/users",
-            lambda c: s.list_users(c.state, c.query("start_cursor"), _page_size(c)),
-            ["GET"],
-        ),
-        api.route("/v1/users/{id}", lambda c: s.get_user(c.state, c.param("id")), ["GET"]),
-        api.route("/v1/databases", lambda c: s.create_database(c.state, c.body, c.actor), ["POST"]),
-        api.route("/v1/databases/{id}", lambda c: s.get_database(c.state, c.param("id")), ["GET"]),
-        api.route(
-            "/v1/databases/{id}",
-            lambda c: s.update_database(c.state, c.param("id"), c.body, c.actor),
-            ["PATCH"],
-        ),
-        api.route(
-            "/v1/data_sources/{id}", lambda c: s.get_data_source(c.state, c.param("id")), ["GET"]
-        ),
-        api.route(
-            "/v1/data_sources/{id}",
-            lambda c: s.update_data_source(c.state, c.param("id"), c.body, c.actor),
-            ["PATCH"],
-        ),
-        api.route(
-            "/v1/data_sources/{id}/query",
-            lambda c: s.query_data_source(
-                c.state, c.param("id"), c.body, c.query_list("filter_properties")
-            ),
-            ["POST"],
-        ),
-        api.route("/v1/pages", lambda c: s.create_page(c.state, c.body, c.actor), ["POST"]),
-        api.route(
-            "/v1/pages/{id}",
-            lambda c: s.get_page(c.state, c.param("id"), c.query_list("filter_properties")),
-            ["GET"],
-        ),
-        api.route(
-            "/v1/pages/{id}",
-            lambda c: s.update_page(c.state, c.param("id"), c.body, c.actor),
-            ["PATCH"],
-        ),
-        api.route(
-            "/v1/pages/{id}/properties/{prop}",
-            lambda c: s.get_property_item(
-                c.state, c.param("id"), c.param("prop"), c.query("start_cursor"), _page_size(c)
-            ),
-            ["GET"],
-        ),
-        api.route(
-            "/v1/blocks/{id}/children",
-            lambda c: s.list_children(
-                c.state, c.param("id"), c.query("start_cursor"), _page_size(c)
-            ),
-            ["GET"],
-        ),
-        api.route(
-            "/v1/blocks/{id}/children",
-            lambda c: s.append_children(c.state, c.param("id"), c.body, c.actor),
-            ["PATCH"],
-        ),
-        api.route("/v1/blocks/{id}", lambda c: s.get_block(c.state, c.param("id")), ["GET"]),
-        api.route(
-            "/v1/blocks/{id}",
-            lambda c: s.update_block(c.state, c.param("id"), c.body, c.actor),
-            ["PATCH"],
-        ),
-        api.route(
-            "/v1/blocks/{id}", lambda c: s.delete_block(c.state, c.param("id"), c.actor), ["DELETE"]
-        ),
-        api.route("/v1/comments", lambda c: s.create_comment(c.state, c.body, c.actor), ["POST"]),
-        api.route(
-            "/v1/comments",
-            lambda c: s.list_comments(
-                c.state, c.query("block_id"), c.query("start_cursor"), _page_size(c)
-            ),
-            ["GET"],
-        ),
-        api.route(
-            "/v1/file_uploads", lambda c: s.create_file_upload(c.state, c.body, c.actor), ["POST"]
-        ),
-        api.route(
-            "/v1/file_uploads",
-            lambda c: s.list_file_uploads(
-                c.state, c.query("status"), c.query("start_cursor"), _page_size(c)
-            ),
-            ["GET"],
-        ),
-        api.route(
-            "/v1/file_uploads/{id}", lambda c: s.get_file_upload(c.state, c.param("id")), ["GET"]
-        ),
-        api.route("/v1/file_uploads/{id}/send", _send_upload, ["POST"], raw_body=True),
-        api.route(
-            "/v1/file_uploads/{id}/complete",
-            lambda c: s.complete_upload(c.state, c.param("id")),
-            ["POST"],
-        ),
-        api.route("/v1/search", lambda c: s.search(c.state, c.body), ["POST"]),
-        Route("/files/{id}/{name:path}", _serve_file(state), methods=["GET", "HEAD"]),
-        Route("/files/{id}", _serve_file(state), methods=["GET", "HEAD"]),
-        api.route("/{rest:path}", unknown, ALL_METHODS, raw_body=True),
-    ]
-    return Starlette(routes=routes)
+    if token is not None:
+        knobs.allow_tokens([token] if isinstance(token, str) else token)
+    return Starlette(routes=routes(Api(state, knobs, request_log)))

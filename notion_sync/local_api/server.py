@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -34,7 +35,7 @@ class LocalNotionServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        token: str | None = None,
+        token: str | Sequence[str] | None = None,
         state_file: Path | None = None,
         knobs: Knobs | None = None,
     ) -> None:
@@ -105,17 +106,26 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     state_file: Path | None = None,
-    token: str | None = None,
+    token: str | Sequence[str] | None = None,
+    knobs: Knobs | None = None,
 ) -> None:
-    """Serve until interrupted (Ctrl-C / SIGTERM). Prints the root page id first."""
-    server = LocalNotionServer(host=host, port=port, token=token, state_file=state_file)
+    """Serve until interrupted (Ctrl-C / SIGTERM). Prints the root page id first.
+
+    `token`: one or several accepted bearer tokens (others get 401); `knobs`: e.g. the
+    per-token rate limit (`Knobs(rate=3, burst=10)`).
+    """
+    server = LocalNotionServer(
+        host=host, port=port, token=token, state_file=state_file, knobs=knobs
+    )
     server.state.public_base_url = server.base_url
     if server.persistence is not None:
         server.persistence.start()
     print(f"local Notion API on {server.base_url}", flush=True)
     print(f"root page id: {server.root_page_id}", flush=True)
     if token is not None:
-        print("requests must carry: Authorization: Bearer <the token you chose>", flush=True)
+        print(
+            "requests must carry: Authorization: Bearer <one of the tokens you chose>", flush=True
+        )
     try:
         serve_forever(server._app(), host=host, port=port)
     finally:

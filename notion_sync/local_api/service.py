@@ -12,7 +12,6 @@ Stored shapes (internal, JSON-friendly):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from .apierror import not_found, validation_error
@@ -21,18 +20,17 @@ from .objects import (
     page_schema,
     page_title,
     render_block,
-    render_comment,
     render_data_source,
     render_database,
-    render_file_upload,
     render_page,
     render_property_value,
     render_user,
 )
-from .state import LocalNotionState, format_time, new_id, normalize_id
+from .state import LocalNotionState, new_id, normalize_id
 from .validation import (
     check_children_count,
     normalize_block,
+    normalize_icon,
     normalize_property_value,
     normalize_rich_text,
     normalize_schema_property,
@@ -40,31 +38,28 @@ from .validation import (
     require_dict,
     require_id,
 )
+from .views import add_default_view
 
 __all__ = [
     "MIB",
     "append_children",
-    "complete_upload",
-    "create_comment",
+    "create_data_source",
     "create_database",
-    "create_file_upload",
     "create_page",
     "delete_block",
     "get_block",
     "get_data_source",
     "get_database",
-    "get_file_upload",
     "get_page",
     "get_property_item",
     "get_user",
     "list_children",
-    "list_comments",
-    "list_file_uploads",
+    "list_envelope",
     "list_users",
+    "move_page",
     "paginate",
     "query_data_source",
     "search",
-    "send_upload",
     "update_block",
     "update_data_source",
     "update_database",
@@ -276,8 +271,8 @@ def create_database(state: LocalNotionState, body: JSON, actor: str) -> JSON:
                 state, body.get("description") or [], "body.description"
             ),
             "is_inline": bool(body.get("is_inline", False)),
-            "icon": body.get("icon"),
-            "cover": body.get("cover"),
+            "icon": normalize_icon(state, body.get("icon"), "body.icon"),
+            "cover": normalize_icon(state, body.get("cover"), "body.cover", cover=True),
             "data_source_ids": [ds_id],
             **meta,
         }
@@ -293,8 +288,66 @@ def create_database(state: LocalNotionState, body: JSON, actor: str) -> JSON:
         state.data_sources[ds_id] = ds
         _link_dual_relations(state, ds)
         _add_child_block(state, page["id"], db_id, "child_database", actor)
+        # A new database comes with one table view (recorded: views.list after
+        # databases.create lists one view).
+        add_default_view(state, db_id, ds_id, actor)
         state.touch()
         return render_database(state, state.databases[db_id])
+
+
+def create_data_source(state: LocalNotionState, body: JSON, actor: str) -> JSON:
+    """`POST /v1/data_sources`: another data source in an existing database.
+
+    "A standard table view is created alongside the new data source"
+    (developers.notion.com/reference/create-a-data-source, checked 2026-12-01).
+    """
+    with state.lock:
+        parent = require_dict(body.get("parent"), "body.parent")
+        if parent.get("type", "database_id") != "database_id" or "database_id" not in parent:
+            raise validation_error(
+                "body failed validation: body.parent.database_id should be defined, instead "
+                "was `undefined`."
+            )
+        db = _database(state, parent["database_id"])
+        if db.get("linked"):
+            raise validation_error(
+                f"Database {db['id']} is a linked database; add the data source to its source."
+            )
+        if body.get("properties") is None:
+            raise validation_error(
+                "body failed validation: body.properties should be defined, instead was "
+                "`undefined`."
+            )
+        schema = _schema(state, body["properties"], "body.properties")
+        if sum(p["type"] == "title" for p in schema.values()) != 1:
+            raise validation_error(
+                "Title property is required: body.properties must include exactly one "
+                "property of type `title`."
+            )
+        ds_id = new_id()
+        ds = {
+            "id": ds_id,
+            "database_id": db["id"],
+            "title": normalize_rich_text(state, body.get("title") or [], "body.title"),
+            "icon": normalize_icon(state, body.get("icon"), "body.icon"),
+            "props": schema,
+            **_new_meta(state, actor),
+        }
+        state.data_sources[ds_id] = ds
+        db["data_source_ids"].append(ds_id)
+        _link_dual_relations(state, ds)
+        add_default_view(state, db["id"], ds_id, actor)
+        _stamp(state, db, actor)
+        state.touch()
+        return render_data_source(state, ds)
+
+
+def _database(state: LocalNotionState, raw_id: Any) -> JSON:
+    uid = _id_or_404(str(raw_id), "database")
+    db = state.databases.get(uid)
+    if db is None:
+        raise not_found(uid, "database")
+    return db
 
 
 def _add_child_block(
@@ -313,28 +366,50 @@ def _add_child_block(
 
 def get_database(state: LocalNotionState, raw_id: str) -> JSON:
     with state.lock:
-        uid = _id_or_404(raw_id, "database")
-        db = state.databases.get(uid)
-        if db is None:
-            raise not_found(uid, "database")
-        return render_database(state, db)
+        return render_database(state, _database(state, raw_id))
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise validation_error(
+            f"body failed validation: {path} should be a boolean, instead was `{value!r}`."
+        )
+    return value
+
+
+def _reparent_block(state: LocalNotionState, block_id: str, parent_id: str) -> None:
+    """Move a child page/database block to the end of another page."""
+    block = state.blocks.get(block_id)
+    if block is None:
+        return
+    old_parent = block["parent"].get("page_id") or block["parent"].get("block_id")
+    siblings = state.children.get(old_parent or "", [])
+    if block_id in siblings:
+        siblings.remove(block_id)
+    block["parent"] = {"type": "page_id", "page_id": parent_id}
+    state.children.setdefault(parent_id, []).append(block_id)
 
 
 def update_database(state: LocalNotionState, raw_id: str, body: JSON, actor: str) -> JSON:
     with state.lock:
-        uid = _id_or_404(raw_id, "database")
-        db = state.databases.get(uid)
-        if db is None:
-            raise not_found(uid, "database")
+        db = _database(state, raw_id)
         if "title" in body:
             db["title"] = normalize_rich_text(state, body["title"], "body.title")
         if "description" in body:
             db["description"] = normalize_rich_text(state, body["description"], "body.description")
-        for key in ("icon", "cover"):
-            if key in body:
-                db[key] = body[key]
+        if "icon" in body:
+            db["icon"] = normalize_icon(state, body["icon"], "body.icon")
+        if "cover" in body:
+            db["cover"] = normalize_icon(state, body["cover"], "body.cover", cover=True)
         if "is_inline" in body:
             db["is_inline"] = bool(body["is_inline"])
+        if "is_locked" in body:
+            db["is_locked"] = _boolean(body["is_locked"], "body.is_locked")
+        if body.get("parent") is not None:
+            parent = require_dict(body["parent"], "body.parent")
+            target = _page(state, str(parent.get("page_id")))
+            _reparent_block(state, db["id"], target["id"])
+            db["parent"] = {"type": "page_id", "page_id": target["id"]}
         if "in_trash" in body or "archived" in body:
             db["in_trash"] = bool(body.get("in_trash", body.get("archived")))
         _stamp(state, db, actor)
@@ -355,8 +430,29 @@ def update_data_source(state: LocalNotionState, raw_id: str, body: JSON, actor: 
             _link_dual_relations(state, ds)
         if "title" in body:
             ds["title"] = normalize_rich_text(state, body["title"], "body.title")
+        if "icon" in body:
+            ds["icon"] = normalize_icon(state, body["icon"], "body.icon")
         if "in_trash" in body or "archived" in body:
             ds["in_trash"] = bool(body.get("in_trash", body.get("archived")))
+        if body.get("parent") is not None:
+            # Moving a data source to another database (UpdateDataSourceParameters.parent).
+            parent = require_dict(body["parent"], "body.parent")
+            target = _database(state, parent.get("database_id"))
+            source = state.databases[ds["database_id"]]
+            if target["id"] != source["id"]:
+                if len(source["data_source_ids"]) == 1:
+                    raise validation_error(
+                        "Cannot move the only data source of a database; create another first."
+                    )
+                source["data_source_ids"].remove(ds["id"])
+                target["data_source_ids"].append(ds["id"])
+                ds["database_id"] = target["id"]
+                for view in state.views.values():
+                    if view["data_source_id"] == ds["id"] and view["database_id"] == source["id"]:
+                        view["database_id"] = target["id"]
+                for page in state.pages.values():
+                    if page["data_source_id"] == ds["id"]:
+                        page["parent"]["database_id"] = target["id"]
         _stamp(state, ds, actor)
         state.touch()
         return render_data_source(state, ds)
@@ -367,9 +463,23 @@ def query_data_source(
 ) -> JSON:
     with state.lock:
         ds = _data_source(state, raw_id)
+        result_type = body.get("result_type")
+        if result_type not in (None, "page", "data_source"):
+            raise validation_error(
+                "body failed validation: body.result_type should be `page` or `data_source`, "
+                f"instead was `{result_type!r}`."
+            )
+        # Guess: `in_trash: true` queries the trashed rows instead of the live ones.
+        trashed = bool(body.get("in_trash", body.get("archived", False)))
         pages = [
-            p for p in state.pages.values() if p["data_source_id"] == ds["id"] and not p["in_trash"]
+            p
+            for p in state.pages.values()
+            if p["data_source_id"] == ds["id"]
+            and p["in_trash"] == trashed
+            and not p.get("is_template")
         ]
+        if result_type == "data_source":
+            pages = []  # only wikis hold data sources as rows; ours never do
         if body.get("filter") is not None:
             predicate = compile_filter(state, ds, body["filter"])
             pages = [p for p in pages if predicate(p)]
@@ -446,6 +556,12 @@ def _apply_values(state: LocalNotionState, page: JSON, raw: Any, actor: str) -> 
         prop = _find_prop(schema, key)
         if prop is None:
             raise validation_error(f"{key} is not a property that exists.")
+        if page["data_source_id"] is None and prop["type"] == "title" and isinstance(value, list):
+            # Under a page, Notion takes the title's rich-text array itself
+            # (`properties={"title": [{"text": {"content": "x"}}]}`): its create-page schema
+            # allows it there only (notion-sdk-js CreatePageBodyParameters, and notion-sdk-py
+            # recordings at 2025-09-03; checked 2026-12-01).
+            value = {"title": value}
         staged[prop["id"]] = normalize_property_value(
             state, prop, value, f"body.properties.{key}", actor=actor
         )
@@ -482,36 +598,107 @@ def _not_trashed(state: LocalNotionState, block_id: str) -> None:
         )
 
 
+def _page_content(body: JSON) -> tuple[str | None, Any]:
+    """-> (which of children / content / markdown was given, its value)."""
+    given = [k for k in ("children", "content", "markdown") if body.get(k) is not None]
+    if len(given) > 1:
+        # "Page content as Notion-flavored Markdown. Mutually exclusive with content/children."
+        raise validation_error(
+            f"body failed validation: body.{given[0]} and body.{given[1]} are mutually "
+            "exclusive; send the page content one way."
+        )
+    if not given:
+        return None, None
+    return given[0], body[given[0]]
+
+
+def _content_blocks(
+    state: LocalNotionState, kind: str | None, value: Any, parent_id: str, actor: str
+) -> list[JSON]:
+    if kind is None:
+        return []
+    if kind == "markdown":
+        if not isinstance(value, str):
+            raise validation_error("body failed validation: body.markdown should be a string.")
+        from .markdown import markdown_to_blocks
+
+        value = [b for b in markdown_to_blocks(value) if "ref" not in b]
+        check_children_count(value, "body.markdown")
+    elif not isinstance(value, list):
+        raise validation_error(f"body failed validation: body.{kind} should be an array.")
+    check_children_count(value, f"body.{kind}")
+    return _build_blocks(state, value, parent_id, f"body.{kind}", actor)
+
+
+def _position_after(state: LocalNotionState, parent_id: str, raw: Any) -> str | bool | None:
+    """PagePositionSchema -> the sibling to insert after, None for the start, True for end."""
+    if raw is None:
+        return True
+    position = require_dict(raw, "body.position")
+    kind = position.get("type")
+    if kind == "page_end":
+        return True
+    if kind == "page_start":
+        return None
+    if kind == "after_block":
+        after = require_id((position.get("after_block") or {}).get("id"), "body.position")
+        if after not in state.children.get(parent_id, []):
+            raise validation_error(f"Block {after} is not a child of {parent_id}.")
+        return after
+    raise validation_error(
+        "body failed validation: body.position.type should be `after_block`, `page_start` or "
+        f"`page_end`, instead was `{kind!r}`."
+    )
+
+
 def create_page(state: LocalNotionState, body: JSON, actor: str) -> JSON:
+    from .templates import apply_template, resolve_template
+
     with state.lock:
+        if isinstance(body.get("parent"), dict) and body["parent"].get("workspace") is True:
+            # Only public (OAuth) integrations may create workspace-level pages.
+            raise validation_error(
+                "Workspace-level pages can only be created by public integrations; give a "
+                "page_id or data_source_id parent."
+            )
         parent, ds_id = _resolve_page_parent(state, body.get("parent"))
-        children = body.get("children") or []
-        if not isinstance(children, list):
-            raise validation_error("body failed validation: body.children should be an array.")
-        check_children_count(children, "body.children")
+        kind, content = _page_content(body)
+        template = resolve_template(state, body.get("template"), ds_id, allow_none=True)
+        if template is not None and kind is not None:
+            raise validation_error(
+                f"body failed validation: body.template cannot be combined with body.{kind}."
+            )
+        # A position orders a page among its parent page's blocks; rows of a data source
+        # have no such place, so it is ignored there (a guess: Notion does not say).
+        after: str | bool | None = True
+        if parent["type"] == "page_id":
+            _not_trashed(state, parent["page_id"])
+            after = _position_after(state, parent["page_id"], body.get("position"))
         page_id = new_id()
         page: JSON = {
             "id": page_id,
             "parent": parent,
             "data_source_id": ds_id,
-            "icon": body.get("icon"),
-            "cover": body.get("cover"),
+            "icon": normalize_icon(state, body.get("icon"), "body.icon"),
+            "cover": normalize_icon(state, body.get("cover"), "body.cover", cover=True),
             "values": {},
+            "is_locked": False,
+            "is_archived": False,
             **_new_meta(state, actor),
         }
-        if parent["type"] == "page_id":
-            _not_trashed(state, parent["page_id"])
         _apply_values(state, page, body.get("properties") or {}, actor)
-        for prop in page_schema(state, page).values():
-            if prop["type"] == "status" and prop["id"] not in page["values"]:
-                # New rows start in the first option of the To-do group.
-                todo = prop["config"]["groups"][0]["option_ids"]
-                page["values"][prop["id"]] = todo[0] if todo else None
-        blocks = _build_blocks(state, children, page_id, "body.children", actor)
+        _default_status(state, page)
+        blocks = _content_blocks(state, kind, content, page_id, actor)
         state.pages[page_id] = page
         if parent["type"] == "page_id":
             _add_child_block(state, parent["page_id"], page_id, "child_page", actor)
+            if after is not True:
+                siblings = state.children[parent["page_id"]]
+                siblings.remove(page_id)
+                siblings.insert(0 if after is None else siblings.index(str(after)) + 1, page_id)
         _insert_blocks(state, page_id, blocks, None)
+        if template is not None:
+            apply_template(state, template, page, actor, given=set(page["values"]))
         state.touch()
         return render_page(state, page)
 
@@ -530,16 +717,33 @@ def get_page(
 
 
 def update_page(state: LocalNotionState, raw_id: str, body: JSON, actor: str) -> JSON:
+    from .templates import apply_template, resolve_template
+
     with state.lock:
         page = _page(state, raw_id)
         trash = body.get("in_trash", body.get("archived"))
         if page["in_trash"] and trash is not False and body.get("properties"):
             _not_trashed(state, page["id"])
+        template = resolve_template(
+            state, body.get("template"), page["data_source_id"], allow_none=False
+        )
         if body.get("properties"):
             _apply_values(state, page, body["properties"], actor)
-        for key in ("icon", "cover"):
-            if key in body:
-                page[key] = body[key]
+        if "icon" in body:
+            page["icon"] = normalize_icon(state, body["icon"], "body.icon")
+        if "cover" in body:
+            page["cover"] = normalize_icon(state, body["cover"], "body.cover", cover=True)
+        if "is_locked" in body:
+            page["is_locked"] = _boolean(body["is_locked"], "body.is_locked")
+        if "is_archived" in body:
+            page["is_archived"] = _boolean(body["is_archived"], "body.is_archived")
+        if body.get("erase_content") is not None and _boolean(
+            body["erase_content"], "body.erase_content"
+        ):
+            _erase_content(state, page["id"], actor)
+        if template is not None:
+            given = {k for k, v in page["values"].items() if v not in (None, [], "")}
+            apply_template(state, template, page, actor, given=given)
         if trash is not None:
             if not isinstance(trash, bool):
                 raise validation_error("body failed validation: body.in_trash should be a boolean.")
@@ -549,6 +753,86 @@ def update_page(state: LocalNotionState, raw_id: str, body: JSON, actor: str) ->
         _stamp(state, page, actor)
         state.touch()
         return render_page(state, page)
+
+
+def _default_status(state: LocalNotionState, page: JSON) -> None:
+    for prop in page_schema(state, page).values():
+        if prop["type"] == "status" and prop["id"] not in page["values"]:
+            # New rows start in the first option of the To-do group.
+            todo = prop["config"]["groups"][0]["option_ids"]
+            page["values"][prop["id"]] = todo[0] if todo else None
+
+
+def _erase_content(state: LocalNotionState, page_id: str, actor: str) -> None:
+    for child in state.children.get(page_id, []):
+        if child in state.pages:
+            state.pages[child]["in_trash"] = True
+        block = state.blocks.get(child)
+        if block is not None and not block["in_trash"]:
+            block["in_trash"] = True
+            _stamp(state, block, actor)
+
+
+def move_page(state: LocalNotionState, raw_id: str, body: JSON, actor: str) -> JSON:
+    """`POST /v1/pages/{id}/move`: under another page, or into a data source as a row.
+
+    A page moved into a data source keeps its title and takes the new schema's defaults;
+    one moved out of a data source keeps only its title (as when dragging in the app).
+    """
+    with state.lock:
+        page = _page(state, raw_id)
+        _not_trashed(state, page["id"])
+        raw_parent = require_dict(body.get("parent"), "body.parent")
+        kind = raw_parent.get("type") or next(
+            (k for k in ("page_id", "data_source_id") if k in raw_parent), None
+        )
+        if kind not in ("page_id", "data_source_id"):
+            raise validation_error(
+                "body failed validation: body.parent should be one of `page_id`, `data_source_id`."
+            )
+        title = _title_value(state, page)
+        old_block_parent = page["parent"].get("page_id")
+        if kind == "page_id":
+            target = _page(state, str(raw_parent.get("page_id")))
+            ancestor: str | None = target["id"]
+            while ancestor is not None:
+                if ancestor == page["id"]:
+                    raise validation_error("A page cannot be moved under itself or its children.")
+                above = state.pages.get(ancestor)
+                ancestor = above["parent"].get("page_id") if above else None
+            page["parent"] = {"type": "page_id", "page_id": target["id"]}
+            page["data_source_id"] = None
+            page["values"] = {"title": title}
+            if page["id"] in state.blocks:
+                _reparent_block(state, page["id"], target["id"])
+            else:
+                _add_child_block(state, target["id"], page["id"], "child_page", actor)
+        else:
+            ds = _data_source(state, str(raw_parent.get("data_source_id")))
+            page["parent"] = {
+                "type": "data_source_id",
+                "data_source_id": ds["id"],
+                "database_id": ds["database_id"],
+            }
+            page["data_source_id"] = ds["id"]
+            title_prop = next(p for p in ds["props"].values() if p["type"] == "title")
+            page["values"] = {title_prop["id"]: title}
+            _default_status(state, page)
+            if old_block_parent and page["id"] in state.blocks:
+                siblings = state.children.get(old_block_parent, [])
+                if page["id"] in siblings:
+                    siblings.remove(page["id"])
+                del state.blocks[page["id"]]
+        _stamp(state, page, actor)
+        state.touch()
+        return render_page(state, page)
+
+
+def _title_value(state: LocalNotionState, page: JSON) -> list[JSON]:
+    for prop in page_schema(state, page).values():
+        if prop["type"] == "title":
+            return list(page["values"].get(prop["id"]) or [])
+    return []
 
 
 def get_property_item(
@@ -768,218 +1052,6 @@ def delete_block(state: LocalNotionState, raw_id: str, actor: str) -> JSON:
         return update_block(state, raw_id, {"in_trash": True}, actor)
 
 
-# -- comments -----------------------------------------------------------------------
-
-
-def create_comment(state: LocalNotionState, body: JSON, actor: str) -> JSON:
-    with state.lock:
-        rich_text = normalize_rich_text(state, body.get("rich_text"), "body.rich_text")
-        if not rich_text:
-            raise validation_error("body failed validation: body.rich_text should not be empty.")
-        discussion = body.get("discussion_id")
-        if discussion is not None:
-            discussion = require_id(discussion, "body.discussion_id")
-            first = next(
-                (c for c in state.comments.values() if c["discussion_id"] == discussion), None
-            )
-            if first is None:
-                raise not_found(discussion, "discussion")
-            parent = first["parent"]
-        else:
-            raw_parent = require_dict(body.get("parent"), "body.parent")
-            if "page_id" in raw_parent:
-                parent = {
-                    "type": "page_id",
-                    "page_id": _page(state, str(raw_parent["page_id"]))["id"],
-                }
-            elif "block_id" in raw_parent:
-                parent = {
-                    "type": "block_id",
-                    "block_id": _container(state, str(raw_parent["block_id"])),
-                }
-            else:
-                raise validation_error(
-                    "body failed validation: body.parent.page_id should be defined, instead "
-                    "was `undefined`."
-                )
-            discussion = new_id()
-        comment_id = new_id()
-        now = state.now_iso()
-        state.comments[comment_id] = {
-            "id": comment_id,
-            "parent": parent,
-            "discussion_id": discussion,
-            "created_time": now,
-            "last_edited_time": now,
-            "created_by": actor,
-            "rich_text": rich_text,
-        }
-        state.touch()
-        return render_comment(state, state.comments[comment_id])
-
-
-def list_comments(
-    state: LocalNotionState, block_id: Any, start_cursor: Any, page_size: Any
-) -> JSON:
-    with state.lock:
-        if not isinstance(block_id, str):
-            raise validation_error(
-                "body failed validation: query.block_id should be defined, instead was `undefined`."
-            )
-        uid = _container(state, block_id)
-        comments = [
-            c
-            for c in state.comments.values()
-            if c["parent"].get("page_id") == uid or c["parent"].get("block_id") == uid
-        ]
-        chunk, cursor = paginate(comments, lambda c: c["id"], start_cursor, page_size)
-        return list_envelope([render_comment(state, c) for c in chunk], cursor, "comment")
-
-
-# -- file uploads ---------------------------------------------------------------------
-
-
-class UploadLimits:
-    """Notion's documented limits: single part <= 20 MB; parts 5-20 MB but the last."""
-
-    single_part_max = 20 * MIB
-    part_min = 5 * MIB
-    part_max = 20 * MIB
-    max_parts = 1000
-
-
-def create_file_upload(state: LocalNotionState, body: JSON, actor: str) -> JSON:
-    with state.lock:
-        mode = body.get("mode", "single_part")
-        if mode not in ("single_part", "multi_part"):
-            raise validation_error(
-                "body failed validation: body.mode should be `single_part` or `multi_part` "
-                f"(external_url is not supported locally), instead was `{mode!r}`."
-            )
-        filename = body.get("filename")
-        parts = body.get("number_of_parts")
-        if mode == "multi_part":
-            if not isinstance(filename, str) or not filename:
-                raise validation_error("filename is required for multi_part uploads.")
-            if not isinstance(parts, int) or not 1 <= parts <= UploadLimits.max_parts:
-                raise validation_error(
-                    "body failed validation: body.number_of_parts should be an integer "
-                    f"between 1 and {UploadLimits.max_parts}, instead was `{parts!r}`."
-                )
-        elif parts is not None:
-            raise validation_error("number_of_parts is only allowed for multi_part uploads.")
-        upload_id = new_id()
-        now = state.now_iso()
-        state.file_uploads[upload_id] = {
-            "id": upload_id,
-            "mode": mode,
-            "created_time": now,
-            "last_edited_time": now,
-            "created_by": actor,
-            "expiry_time": format_time(state.clock() + timedelta(hours=1)),
-            "status": "pending",
-            "filename": filename,
-            "content_type": body.get("content_type"),
-            "content_length": None,
-            "number_of_parts": parts,
-            "parts": {},
-        }
-        state.touch()
-        return render_file_upload(state, state.file_uploads[upload_id])
-
-
-def _upload(state: LocalNotionState, raw_id: str) -> JSON:
-    uid = _id_or_404(raw_id, "file_upload")
-    upload = state.file_uploads.get(uid)
-    if upload is None:
-        raise not_found(uid, "file_upload")
-    return upload
-
-
-def send_upload(
-    state: LocalNotionState,
-    raw_id: str,
-    data: bytes,
-    filename: str | None,
-    content_type: str | None,
-    part_number: Any,
-) -> JSON:
-    with state.lock:
-        upload = _upload(state, raw_id)
-        if upload["status"] != "pending":
-            raise validation_error(
-                f"File upload {upload['id']} is in status `{upload['status']}`, not `pending`."
-            )
-        if upload["mode"] == "single_part":
-            if len(data) > UploadLimits.single_part_max:
-                raise validation_error(
-                    f"File size {len(data)} bytes exceeds the single-part limit of 20 MB; "
-                    "use mode multi_part."
-                )
-            state.file_data[upload["id"]] = data
-            upload["status"] = "uploaded"
-            upload["content_length"] = len(data)
-            upload["filename"] = upload["filename"] or filename or "file"
-            upload["content_type"] = upload["content_type"] or content_type
-        else:
-            try:
-                number = int(part_number)
-            except (TypeError, ValueError):
-                raise validation_error(
-                    "part_number is required for multi_part uploads and must be an integer."
-                ) from None
-            if not 1 <= number <= upload["number_of_parts"]:
-                raise validation_error(
-                    f"part_number {number} is outside 1..{upload['number_of_parts']}."
-                )
-            if len(data) > UploadLimits.part_max:
-                raise validation_error("Each part must be at most 20 MB.")
-            if number < upload["number_of_parts"] and len(data) < UploadLimits.part_min:
-                raise validation_error("Each part but the last must be at least 5 MB.")
-            state.file_parts.setdefault(upload["id"], {})[number] = data
-            upload["parts"][str(number)] = len(data)
-        upload["last_edited_time"] = state.now_iso()
-        state.touch()
-        return render_file_upload(state, upload)
-
-
-def complete_upload(state: LocalNotionState, raw_id: str) -> JSON:
-    with state.lock:
-        upload = _upload(state, raw_id)
-        if upload["mode"] != "multi_part":
-            raise validation_error("Only multi_part file uploads can be completed.")
-        if upload["status"] != "pending":
-            raise validation_error(f"File upload is in status `{upload['status']}`.")
-        total = upload["number_of_parts"]
-        if len(upload["parts"]) != total:
-            raise validation_error(
-                f"Expected {total} parts but received {len(upload['parts'])}; send every part "
-                "before completing."
-            )
-        parts = state.file_parts.pop(upload["id"], {})
-        data = b"".join(parts[n] for n in range(1, total + 1))
-        state.file_data[upload["id"]] = data
-        upload["content_length"] = len(data)
-        upload["status"] = "uploaded"
-        upload["last_edited_time"] = state.now_iso()
-        state.touch()
-        return render_file_upload(state, upload)
-
-
-def get_file_upload(state: LocalNotionState, raw_id: str) -> JSON:
-    with state.lock:
-        return render_file_upload(state, _upload(state, raw_id))
-
-
-def list_file_uploads(
-    state: LocalNotionState, status: Any, start_cursor: Any, page_size: Any
-) -> JSON:
-    with state.lock:
-        uploads = [u for u in state.file_uploads.values() if status in (None, u["status"])]
-        chunk, cursor = paginate(uploads, lambda u: u["id"], start_cursor, page_size)
-        return list_envelope([render_file_upload(state, u) for u in chunk], cursor, "file_upload")
-
-
 # -- search --------------------------------------------------------------------------
 
 
@@ -1002,7 +1074,9 @@ def search(state: LocalNotionState, body: JSON) -> JSON:
         found: list[tuple[str, str, JSON]] = []
         if wanted in (None, "page"):
             for page in state.pages.values():
-                if not page["in_trash"] and needle in page_title(state, page).lower():
+                if page["in_trash"] or page.get("is_template"):
+                    continue
+                if needle in page_title(state, page).lower():
                     found.append((page["last_edited_time"], page["id"], page))
         if wanted in (None, "data_source"):
             for ds in state.data_sources.values():

@@ -17,6 +17,7 @@ __all__ = [
     "Clock",
     "FixedClock",
     "LocalNotionState",
+    "format_precise_time",
     "format_time",
     "minute_floor",
     "new_id",
@@ -41,6 +42,13 @@ def format_time(moment: datetime) -> str:
     # Wire format verified against Notion's docs: "2020-03-17T19:10:04.968Z" (ms, Z).
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def format_precise_time(moment: datetime) -> str:
+    """Views and view queries carry millisecond times with a `+00:00` offset on the wire
+    (recorded responses of notion-sdk-py, Notion-Version 2025-09-03, checked 2026-12-01)."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
 
 
 def new_id() -> str:
@@ -91,6 +99,7 @@ class LocalNotionState:
         self.lock = threading.RLock()
         self.clock: Clock = clock or utc_now
         self.workspace_name = workspace_name
+        self.workspace_id = new_id()
         # Set by the server once it knows its port; used in file URLs.
         self.public_base_url = "http://127.0.0.1"
         self.users: dict[str, JSON] = {}
@@ -105,6 +114,12 @@ class LocalNotionState:
         # Parts of multi-part uploads until /complete joins them; never persisted.
         self.file_parts: dict[str, dict[int, bytes]] = {}
         self.token_users: dict[str, str] = {}
+        # Views of databases (`views.py`); `view_tabs[database_id]` is the tab order.
+        self.views: dict[str, JSON] = {}
+        self.view_tabs: dict[str, list[str]] = {}
+        # Cached view query results expire after 15 minutes and are never persisted.
+        self.view_queries: dict[str, JSON] = {}
+        self.custom_emojis: dict[str, JSON] = {}
         self.revision = 0
         self.on_write: Callable[[LocalNotionState], None] | None = None
 
@@ -136,6 +151,9 @@ class LocalNotionState:
 
     def now_iso(self) -> str:
         return format_time(minute_floor(self.clock()))
+
+    def now_precise(self) -> str:
+        return format_precise_time(self.clock())
 
     # -- users --------------------------------------------------------------------
 
@@ -169,6 +187,7 @@ class LocalNotionState:
             return {
                 "version": 1,
                 "workspace_name": self.workspace_name,
+                "workspace_id": self.workspace_id,
                 "bot_user_id": self.bot_user_id,
                 "reviewer_id": self.reviewer_id,
                 "creator_id": self.creator_id,
@@ -182,11 +201,15 @@ class LocalNotionState:
                 "comments": self.comments,
                 "file_uploads": self.file_uploads,
                 "token_users": self.token_users,
+                "views": self.views,
+                "view_tabs": self.view_tabs,
+                "custom_emojis": self.custom_emojis,
             }
 
     def restore(self, data: JSON) -> None:
         with self.lock:
             self.workspace_name = data["workspace_name"]
+            self.workspace_id = data.get("workspace_id", self.workspace_id)
             self.bot_user_id = data["bot_user_id"]
             self.reviewer_id = data["reviewer_id"]
             self.creator_id = data["creator_id"]
@@ -200,6 +223,10 @@ class LocalNotionState:
             self.comments = data["comments"]
             self.file_uploads = data["file_uploads"]
             self.token_users = data.get("token_users", {})
+            self.views = data.get("views", {})
+            self.view_tabs = data.get("view_tabs", {})
+            self.custom_emojis = data.get("custom_emojis", {})
+            self.view_queries = {}
 
 
 def _plain_text(content: str) -> JSON:

@@ -21,8 +21,10 @@ __all__ = [
     "MAX_TEXT",
     "PROPERTY_TYPES",
     "READ_ONLY_TYPES",
+    "check_array_length",
     "check_children_count",
     "normalize_block",
+    "normalize_icon",
     "normalize_property_value",
     "normalize_rich_text",
     "normalize_schema_property",
@@ -38,6 +40,10 @@ JSON = dict[str, Any]
 # per rich text `text.content`, 100 elements per block array in one request.
 MAX_TEXT = 2000
 MAX_CHILDREN = 100
+# "Any array of all block types, including rich text objects: 100 elements"; relation and
+# people values: 100 items (developers.notion.com/reference/request-limits, 2026-12-01).
+MAX_ARRAY = 100
+MAX_EQUATION = 1000
 COLORS = frozenset(
     {"default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red"}
 )
@@ -85,7 +91,10 @@ TEXT_BLOCKS = frozenset(
 MEDIA_BLOCKS = frozenset({"image", "video", "file", "pdf", "audio"})
 EMPTY_BLOCKS = frozenset({"divider", "table_of_contents", "breadcrumb"})
 URL_BLOCKS = frozenset({"embed", "bookmark"})
-BLOCK_TYPES = TEXT_BLOCKS | MEDIA_BLOCKS | EMPTY_BLOCKS | URL_BLOCKS
+# Containers whose content is only their children (plus a few layout fields).
+LAYOUT_BLOCKS = frozenset({"column_list", "column", "table", "table_row"})
+OTHER_BLOCKS = frozenset({"equation", "link_to_page"})
+BLOCK_TYPES = TEXT_BLOCKS | MEDIA_BLOCKS | EMPTY_BLOCKS | URL_BLOCKS | LAYOUT_BLOCKS | OTHER_BLOCKS
 
 DEFAULT_ANNOTATIONS: JSON = {
     "bold": False,
@@ -138,6 +147,14 @@ def parse_page_size(raw: Any) -> int:
     return size
 
 
+def check_array_length(items: list[Any], path: str, limit: int = MAX_ARRAY) -> None:
+    if len(items) > limit:
+        raise validation_error(
+            f"body failed validation: {path}.length should be ≤ `{limit}`, "
+            f"instead was `{len(items)}`."
+        )
+
+
 def check_children_count(children: list[Any], path: str) -> None:
     if len(children) > MAX_CHILDREN:
         raise validation_error(
@@ -185,6 +202,7 @@ def _item_type(item: JSON, path: str) -> str:
 def normalize_rich_text(state: LocalNotionState, raw: Any, path: str) -> list[JSON]:
     """Request rich text -> the full response shape (plain_text, href, annotations)."""
     items = _require_list(raw, path)
+    check_array_length(items, path)
     out: list[JSON] = []
     for index, item_raw in enumerate(items):
         ipath = f"{path}[{index}]"
@@ -223,7 +241,13 @@ def normalize_rich_text(state: LocalNotionState, raw: Any, path: str) -> list[JS
             )
         elif kind == "equation":
             equation = require_dict(item.get("equation"), f"{ipath}.equation")
-            expression = str(equation.get("expression", ""))
+            expression = equation.get("expression")
+            if not isinstance(expression, str):
+                raise validation_error(
+                    f"body failed validation: {ipath}.equation.expression should be a string, "
+                    f"instead was `{expression!r}`."
+                )
+            check_text_length(expression, f"{ipath}.equation.expression", MAX_EQUATION)
             out.append(
                 {
                     "type": "equation",
@@ -238,11 +262,55 @@ def normalize_rich_text(state: LocalNotionState, raw: Any, path: str) -> list[JS
     return out
 
 
+def check_text_length(text: str, path: str, limit: int = MAX_TEXT) -> None:
+    if len(text) > limit:
+        raise validation_error(
+            f"body failed validation: {path}.length should be ≤ `{limit}`, "
+            f"instead was `{len(text)}`."
+        )
+
+
+MENTION_TYPES = ("user", "page", "database", "date", "template_mention", "custom_emoji")
+
+
 def _mention(state: LocalNotionState, item: JSON, annotations: JSON, path: str) -> JSON:
     mention = require_dict(item.get("mention"), f"{path}.mention")
     kind = mention.get("type")
     if kind is None:
-        kind = next((k for k in ("user", "page", "database", "date") if k in mention), None)
+        kind = next((k for k in MENTION_TYPES if k in mention), None)
+    if kind == "template_mention":
+        # Only meaningful inside templates; Notion accepts them in any rich text.
+        tm = require_dict(mention.get("template_mention"), f"{path}.mention.template_mention")
+        tkind = tm.get("type") or next(
+            (k for k in ("template_mention_date", "template_mention_user") if k in tm), None
+        )
+        allowed = {"template_mention_date": ("today", "now"), "template_mention_user": ("me",)}
+        if tkind not in allowed or tm.get(tkind) not in allowed[tkind]:
+            raise validation_error(
+                f"body failed validation: {path}.mention.template_mention should be "
+                "`template_mention_date` (`today`/`now`) or `template_mention_user` (`me`)."
+            )
+        value = tm[tkind]
+        return {
+            "type": "mention",
+            "mention": {"type": kind, kind: {"type": tkind, tkind: value}},
+            "annotations": annotations,
+            "plain_text": "@" + ("Today" if value == "today" else value.title()),
+            "href": None,
+        }
+    if kind == "custom_emoji":
+        ref = require_dict(mention.get("custom_emoji"), f"{path}.mention.custom_emoji")
+        emoji_id = require_id(ref.get("id"), f"{path}.mention.custom_emoji.id")
+        emoji = state.custom_emojis.get(emoji_id)
+        if emoji is None:
+            raise validation_error(f"Could not find custom emoji with ID: {emoji_id}.")
+        return {
+            "type": "mention",
+            "mention": {"type": kind, kind: dict(emoji)},
+            "annotations": annotations,
+            "plain_text": f":{emoji['name']}:",
+            "href": None,
+        }
     if kind == "user":
         ref = require_dict(mention.get("user"), f"{path}.mention.user")
         uid = require_id(ref.get("id"), f"{path}.mention.user.id")
@@ -283,7 +351,7 @@ def _mention(state: LocalNotionState, item: JSON, annotations: JSON, path: str) 
         }
     raise validation_error(
         f"body failed validation: {path}.mention.type should be one of `user`, `page`, "
-        f"`database`, `date`, instead was `{kind!r}`."
+        f"`database`, `date`, `template_mention`, `custom_emoji`, instead was `{kind!r}`."
     )
 
 
@@ -578,6 +646,7 @@ def normalize_property_value(
     if kind == "multi_select":
         if not isinstance(value, list):
             raise _type_mismatch(name, kind)
+        check_array_length(value, vpath)
         ids: list[str] = []
         for index, item in enumerate(value):
             option_id = _pick_option(prop, require_dict(item, f"{vpath}[{index}]"), vpath, True)
@@ -589,6 +658,7 @@ def normalize_property_value(
     if kind == "people":
         if not isinstance(value, list):
             raise _type_mismatch(name, kind)
+        check_array_length(value, vpath)
         people: list[str] = []
         for index, item in enumerate(value):
             uid = require_id(require_dict(item, f"{vpath}[{index}]").get("id"), f"{vpath}.id")
@@ -599,6 +669,7 @@ def normalize_property_value(
     if kind == "relation":
         if not isinstance(value, list):
             raise _type_mismatch(name, kind)
+        check_array_length(value, vpath)
         related: list[str] = []
         for index, item in enumerate(value):
             pid = require_id(require_dict(item, f"{vpath}[{index}]").get("id"), f"{vpath}.id")
@@ -640,7 +711,11 @@ def _pick_option(prop: JSON, value: JSON, path: str, create: bool) -> str:
         )
     if "," in name:
         raise validation_error("Invalid select option, commas not allowed.")
-    option = {"id": new_id(), "name": name, "color": "default", "description": None}
+    # A new option takes the color the request names (SDK request type: name, color?).
+    color = value.get("color", "default")
+    if color not in COLORS:
+        raise validation_error(f"body failed validation: {path}.color is invalid: {color!r}.")
+    option = {"id": new_id(), "name": name, "color": color, "description": None}
     options.append(option)
     return str(option["id"])
 
@@ -725,7 +800,9 @@ def normalize_block(state: LocalNotionState, raw: Any, path: str, *, actor: str)
             )
             del content["color"]
         if kind == "callout":
-            content["icon"] = body.get("icon")
+            # Notion gives a callout without an icon the light bulb.
+            icon = body.get("icon", {"type": "emoji", "emoji": "💡"})
+            content["icon"] = normalize_icon(state, icon, f"{path}.callout.icon")
         children = list(body.get("children") or [])
         check_children_count(children, f"{path}.{kind}.children")
     elif kind in MEDIA_BLOCKS:
@@ -748,6 +825,129 @@ def normalize_block(state: LocalNotionState, raw: Any, path: str, *, actor: str)
                 state, body.get("caption", []), f"{path}.{kind}.caption"
             ),
         }
+    elif kind == "equation":
+        expression = body.get("expression")
+        if not isinstance(expression, str):
+            raise validation_error(
+                f"body failed validation: {path}.equation.expression should be a string, "
+                f"instead was `{expression!r}`."
+            )
+        check_text_length(expression, f"{path}.equation.expression", MAX_EQUATION)
+        content = {"expression": expression}
+    elif kind == "link_to_page":
+        content = _link_to_page(state, body, f"{path}.link_to_page")
+    elif kind in LAYOUT_BLOCKS:
+        content, children = _layout_block(state, kind, body, f"{path}.{kind}")
     else:
         content = {"color": "default"} if kind == "table_of_contents" else {}
     return {"type": kind, "content": content, "children": children}
+
+
+def _link_to_page(state: LocalNotionState, body: JSON, path: str) -> JSON:
+    kind = body.get("type") or next(
+        (k for k in ("page_id", "database_id", "comment_id") if k in body), None
+    )
+    if kind not in ("page_id", "database_id", "comment_id"):
+        raise validation_error(
+            f"body failed validation: {path}.type should be `page_id`, `database_id` or "
+            f"`comment_id`, instead was `{kind!r}`."
+        )
+    target = require_id(body.get(kind), f"{path}.{kind}")
+    known = {"page_id": state.pages, "database_id": state.databases, "comment_id": state.comments}
+    if target not in known[kind]:
+        raise validation_error(f"Could not find {kind.removesuffix('_id')} with ID: {target}.")
+    return {"type": kind, kind: target}
+
+
+def _layout_block(
+    state: LocalNotionState, kind: str, body: JSON, path: str
+) -> tuple[JSON, list[Any]]:
+    children = list(body.get("children") or [])
+    check_children_count(children, f"{path}.children")
+    if kind == "table_row":
+        cells = _require_list(body.get("cells"), f"{path}.cells")
+        normalized = [
+            normalize_rich_text(state, cell, f"{path}.cells[{i}]") for i, cell in enumerate(cells)
+        ]
+        return {"cells": normalized}, []
+    if kind == "table":
+        width = body.get("table_width")
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise validation_error(
+                f"body failed validation: {path}.table_width should be a positive integer, "
+                f"instead was `{width!r}`."
+            )
+        for index, row in enumerate(children):
+            row_body = row.get("table_row") if isinstance(row, dict) else None
+            row_cells = row_body.get("cells") if isinstance(row_body, dict) else None
+            if not isinstance(row_cells, list) or len(row_cells) != width:
+                raise validation_error(
+                    f"body failed validation: {path}.children[{index}] should be a table_row "
+                    f"with {width} cells (the table_width)."
+                )
+        return {
+            "table_width": width,
+            "has_column_header": bool(body.get("has_column_header", False)),
+            "has_row_header": bool(body.get("has_row_header", False)),
+        }, children
+    if not children:
+        raise validation_error(
+            f"body failed validation: {path}.children should be defined, instead was `undefined`."
+        )
+    if kind == "column_list":
+        for index, child in enumerate(children):
+            child_type = child.get("type") if isinstance(child, dict) else None
+            if child_type is None and isinstance(child, dict) and "column" in child:
+                child_type = "column"
+            if child_type != "column":
+                raise validation_error(
+                    f"body failed validation: {path}.children[{index}] should be a column."
+                )
+        return {}, children
+    content: JSON = {}
+    if body.get("width_ratio") is not None:
+        ratio = body["width_ratio"]
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
+            raise validation_error(
+                f"body failed validation: {path}.width_ratio should be between 0 and 1."
+            )
+        content["width_ratio"] = ratio
+    return content, children
+
+
+ICON_TYPES = ("emoji", "external", "file_upload", "custom_emoji", "file")
+COVER_TYPES = ("external", "file_upload", "file")
+
+
+def normalize_icon(state: LocalNotionState, raw: Any, path: str, *, cover: bool = False) -> Any:
+    """An icon or cover from a request -> stored `{type, <type>}` (None clears it).
+
+    Like Notion, `type` may be left out (`{"emoji": "🎬"}`); uploads must be `uploaded`.
+    """
+    if raw is None:
+        return None
+    item = require_dict(raw, path)
+    allowed = COVER_TYPES if cover else ICON_TYPES
+    kind = item.get("type") or next((k for k in allowed if k in item), None)
+    if not isinstance(kind, str) or kind not in allowed:
+        names = ", ".join(f"`{k}`" for k in allowed)
+        raise validation_error(
+            f"body failed validation: {path}.type should be one of {names}, instead was `{kind!r}`."
+        )
+    value = item.get(kind)
+    if kind == "emoji":
+        if not isinstance(value, str) or not value:
+            raise validation_error(f"body failed validation: {path}.emoji should be an emoji.")
+        return {"type": "emoji", "emoji": value}
+    if kind == "custom_emoji":
+        ref = require_dict(value, f"{path}.custom_emoji")
+        emoji_id = require_id(ref.get("id"), f"{path}.custom_emoji.id")
+        if emoji_id not in state.custom_emojis:
+            raise validation_error(f"Could not find custom emoji with ID: {emoji_id}.")
+        return {"type": "custom_emoji", "custom_emoji": {"id": emoji_id}}
+    ref = normalize_file_ref(state, {"type": kind, kind: value}, path, actor="")
+    if ref["kind"] == "upload":
+        return {"type": "file_upload", "file_upload": {"id": ref["id"]}}
+    if kind == "file":
+        return {"type": "file", "file": {"url": ref["url"], "expiry_time": None}}
+    return {"type": "external", "external": {"url": ref["url"]}}

@@ -45,8 +45,16 @@ def _print_summary(console: Console, summary: Any) -> None:
         + ", ".join(f"{k} {v}" for k, v in summary.provider_calls.items())
     )
     console.print(
-        f"[bold]Notion requests[/]: {summary.notion_requests} ({summary.notion_429s} answered 429)"
+        f"[bold]Notion requests[/]: {summary.notion_requests} in all, {summary.notion_429s} "
+        "answered 429 (each integration, i.e. token, has its own 3 requests/s)"
     )
+    console.print(
+        f"  daemon:   {summary.daemon_requests} requests, {summary.daemon_429s} answered 429"
+    )
+    console.print(
+        f"  reviewer: {summary.reviewer_requests} requests, {summary.reviewer_429s} answered 429"
+    )
+    console.print(f"  setup:    {summary.setup_requests} requests (setup-notion, the sample task)")
     console.print(
         f"[bold]Cost[/]: ${summary.cost_usd:.2f}   [bold]Elapsed[/]: {summary.elapsed_s}s"
     )

@@ -97,10 +97,19 @@ def local_notion_cmd(
         Path | None, typer.Option(help="JSON file to load and save the workspace in.")
     ] = None,
     token: Annotated[
-        str | None, typer.Option(help="Bearer token the server accepts (default: any).")
+        list[str] | None,
+        typer.Option(
+            help="A bearer token the server accepts; repeat for several integrations "
+            "(default: any token). Others get 401 unauthorized."
+        ),
     ] = None,
+    rate: Annotated[
+        float, typer.Option(help="Requests/s each token may average (0: no rate limit).")
+    ] = 3.0,
+    burst: Annotated[int, typer.Option(help="Requests each token may burst.")] = 10,
 ) -> None:
     """Run the local Notion-compatible API server (blocks until Ctrl-C)."""
-    from notion_sync.local_api import serve
+    from notion_sync.local_api import Knobs, serve
 
-    serve(host=host, port=port, state_file=state, token=token)
+    knobs = Knobs(rate=rate, burst=burst, rate_limit_enabled=rate > 0)
+    serve(host=host, port=port, state_file=state, token=token or None, knobs=knobs)

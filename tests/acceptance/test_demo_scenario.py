@@ -130,4 +130,12 @@ async def test_demo_scenario_end_to_end(tmp_path: Path, local_notion: LocalNotio
     log_text = "".join(t["plain_text"] for t in page["properties"]["Error Log"]["rich_text"])
     assert REJECTION in log_text
     assert summary.notion_requests > 0
+    # Counted per integration (token) from the local API's request log.
+    assert summary.daemon_requests > 0
+    assert summary.reviewer_requests > 0
+    assert summary.setup_requests > 0
+    assert (
+        summary.daemon_requests + summary.reviewer_requests + summary.setup_requests
+        == summary.notion_requests
+    )
     assert summary.cost_usd == 0.0

@@ -81,3 +81,55 @@ def test_local_notion_and_setup_notion_from_the_shell(tmp_path: Path) -> None:
         if server.stdout is not None:
             server.stdout.close()
     assert state.exists()
+
+
+def test_local_notion_accepts_only_the_tokens_it_was_given(tmp_path: Path) -> None:
+    import httpx
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            *REELGATE,
+            "local-notion",
+            "--port",
+            str(port),
+            "--token",
+            "daemon",
+            "--token",
+            "reviewer",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert server.stdout is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "root page id" not in server.stdout.readline():
+            pass
+        base = f"http://127.0.0.1:{port}/v1/users/me"
+        headers = {"Notion-Version": "2025-09-03"}
+
+        def me(token: str) -> httpx.Response:
+            # The root page id is printed just before uvicorn binds: retry connecting.
+            while True:
+                try:
+                    return httpx.get(
+                        base, headers=headers | {"Authorization": f"Bearer {token}"}, timeout=10
+                    )
+                except httpx.ConnectError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+
+        answers = {token: me(token) for token in ("daemon", "reviewer", "intruder")}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+    assert answers["daemon"].status_code == 200
+    assert answers["reviewer"].status_code == 200
+    assert answers["intruder"].status_code == 401
+    assert answers["intruder"].json()["code"] == "unauthorized"

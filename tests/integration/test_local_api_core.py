@@ -268,6 +268,7 @@ async def test_property_item_pagination(local_notion: LocalNotionServer, notion:
     row = local_notion.admin.create_page(number_db, {"Clips": {"number": 4}})
     clips_id = row["properties"]["Clips"]["id"]
     simple = await notion.pages.properties.retrieve(row["id"], clips_id)
+    assert UUID_RE.match(simple.pop("request_id"))  # every Notion object answer carries one
     assert simple == {"object": "property_item", "id": clips_id, "type": "number", "number": 4}
 
 

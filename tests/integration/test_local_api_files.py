@@ -146,3 +146,59 @@ async def test_pending_upload_cannot_be_attached(
         )
     assert info.value.code == "validation_error"
     assert "pending" in str(info.value)
+
+
+async def test_external_url_upload_imports_in_the_background(
+    local_notion: LocalNotionServer, notion: AsyncClient
+):
+    import asyncio
+
+    data = b"\x89PNG\r\n" + bytes(range(200))
+    source = await notion.file_uploads.create(filename="frame.png", content_type="image/png")
+    await notion.file_uploads.send(source["id"], file=("frame.png", data, "image/png"))
+    url = f"{local_notion.base_url}/files/{source['id']}/frame.png"  # loopback http is allowed
+    created = await notion.file_uploads.create(
+        mode="external_url", filename="keyframe.png", external_url=url
+    )
+    # As recorded on Notion: pending at first, with the content type its HEAD request saw.
+    assert (created["status"], created["content_type"]) == ("pending", "image/png")
+    for _ in range(100):
+        got = await notion.file_uploads.retrieve(created["id"])
+        if got["status"] != "pending":
+            break
+        await asyncio.sleep(0.05)
+    assert got["status"] == "uploaded"
+    assert got["content_length"] == len(data)
+    assert got["file_import_result"]["type"] == "success"
+    assert local_notion.admin.file_bytes(created["id"]) == data
+    with pytest.raises(APIResponseError) as info:
+        await notion.file_uploads.send(created["id"], file=("x.png", b"x", "image/png"))
+    assert "external URL" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "filename", "words"),
+    [
+        ("http://example.com/a.png", "a.png", "must use HTTPS"),
+        ("{base}/files/00000000-0000-0000-0000-000000000000/a.png", "a.png", "HEAD request"),
+        ("{base}/files/x/a.png", None, "body.filename should be defined"),
+        ("https://example.com/a", "noextension", "content type"),
+    ],
+)
+async def test_external_url_refusals(
+    local_notion: LocalNotionServer,
+    notion: AsyncClient,
+    url: str,
+    filename: str | None,
+    words: str,
+):
+    body: dict[str, Any] = {
+        "mode": "external_url",
+        "external_url": url.format(base=local_notion.base_url),
+    }
+    if filename is not None:
+        body["filename"] = filename
+    with pytest.raises(APIResponseError) as info:
+        await notion.file_uploads.create(**body)
+    assert (info.value.status, info.value.code) == (400, "validation_error")
+    assert words in str(info.value)

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from notion_sync.local_api import FixedClock, Knobs, RequestLog, format_time, minute_floor
-from notion_sync.local_api.faults import LoggedRequest, TokenBucket
+from notion_sync.local_api.faults import LoggedRequest, TokenBucket, token_fingerprint
 
 
 def test_minute_floor_and_wire_format():
@@ -66,3 +66,35 @@ def test_request_log_count_filters():
     assert log.count(path_prefix="/v1/b", status=200) == 1
     log.clear()
     assert len(log) == 0
+
+
+def test_knobs_keep_one_bucket_per_token():
+    knobs = Knobs()
+    knobs.set_rate_limit(rate=0.1, burst=1)
+    assert knobs.check_rate_limit("a") is None
+    assert knobs.check_rate_limit("a") is not None
+    assert knobs.check_rate_limit("b") is None
+
+
+def test_knobs_accept_only_allowed_tokens():
+    knobs = Knobs()
+    assert knobs.token_allowed("anything")
+    assert not knobs.token_allowed("")
+    knobs.allow_tokens(["daemon", "reviewer"])
+    assert knobs.token_allowed("daemon")
+    assert not knobs.token_allowed("other")
+    knobs.allow_tokens(None)
+    assert knobs.token_allowed("other")
+
+
+def test_request_log_counts_per_token_and_since():
+    log = RequestLog()
+    log.add(LoggedRequest("GET", "/v1/a", 200, 10.0, 0.0, None, "r", token_fingerprint("x")))
+    log.add(LoggedRequest("GET", "/v1/a", 429, 20.0, 0.0, None, "r", token_fingerprint("x")))
+    log.add(LoggedRequest("GET", "/v1/a", 200, 30.0, 0.0, None, "r", token_fingerprint("y")))
+    assert log.count(token="x") == 2
+    assert log.count(token="x", status=429) == 1
+    assert log.count(token="x", since=15.0) == 1
+    assert log.by_token() == {token_fingerprint("x"): 2, token_fingerprint("y"): 1}
+    assert token_fingerprint("x").startswith("tok_")
+    assert token_fingerprint("secret-token") != token_fingerprint("secret-token2")
