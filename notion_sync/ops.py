@@ -59,11 +59,16 @@ class UpdateTask(BaseModel):
 
 
 class SetTaskStatus(BaseModel):
-    """Write Status. Kept apart from UpdateTask so it is never coalesced away."""
+    """Write Status. Kept apart from UpdateTask so it is never coalesced away.
+
+    `changed_at` (ISO time of the transition) is written to Status Changed in the
+    same request; None leaves it alone (a refused move set back, nothing changed).
+    """
 
     kind: Literal["set_task_status"] = "set_task_status"
     page_id: str
     status_label: str
+    changed_at: str | None = None
 
 
 class AppendErrorLog(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
@@ -17,6 +17,10 @@ from notion_sync.client import NotionClient
 from notion_sync.errors import NotionError, NotionPermanentError
 from notion_sync.richtext import plain_text, text_items
 from notion_sync.settings import NotionSettings
+from notion_sync.status_labels import compare_labels
+
+if TYPE_CHECKING:
+    from notion_sync.views import ViewsResult
 
 __all__ = [
     "TASK_FIELDS",
@@ -119,6 +123,8 @@ TASK_FIELDS: dict[str, FieldSpec] = {
         _f("cost", "Cost", "number", fmt="dollar"),
         _f("review_started", "Review Started", "date"),
         _f("review_completed", "Review Completed", "date"),
+        # Set on every transition (daemon and human): a formula can show time in status.
+        _f("status_changed", "Status Changed", "date"),
         _f("final_video", "Final Video", "files"),
         _f("videos", "Videos", "relation"),
     )
@@ -159,11 +165,15 @@ def property_names(kind: Kind, settings: NotionSettings) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class StatusOption:
-    """One Status label as setup-notion creates it, in pipeline order."""
+    """One Status label as setup-notion creates it, in pipeline order.
+
+    `needs_review`: the task waits on a person there (the Needs review view lists it).
+    """
 
     name: str
     color: str = "default"
     group: StatusGroup = "To-do"
+    needs_review: bool = False
 
     def __post_init__(self) -> None:
         if self.group not in ("To-do", "In progress", "Complete"):
@@ -175,9 +185,14 @@ class StatusOption:
 
 @dataclass
 class SchemaReport:
-    """What check_schema found. `status_type` is the Tasks Status column's type."""
+    """What check_schema found. `status_type` is the Tasks Status column's type.
+
+    `problems` stop the daemon; `advice` is worth fixing but does not (check-notion
+    prints it, exit status 0).
+    """
 
     problems: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
     status_type: str | None = None
     tasks_properties: dict[str, JSON] = field(default_factory=dict)
     videos_properties: dict[str, JSON] = field(default_factory=dict)
@@ -188,7 +203,8 @@ def _check_properties(
     kind: Kind,
     props: Mapping[str, JSON],
     settings: NotionSettings,
-    status_labels: Sequence[str] | None,
+    status_labels: Mapping[str, str] | None,
+    advice: list[str],
 ) -> tuple[list[str], str | None]:
     problems: list[str] = []
     status_type: str | None = None
@@ -212,28 +228,36 @@ def _check_properties(
             continue
         if kind == "tasks" and logical == "status":
             status_type = actual
-            if actual == "status" and status_labels:
-                have = {o.get("name") for o in prop.get("status", {}).get("options", [])}
-                missing = [s for s in status_labels if s not in have]
-                if missing:
-                    # A status option cannot be created implicitly by writing it
-                    # (unlike select options), so every label must exist up front.
-                    problems.append(
-                        f'{label}: Status property "{name}" lacks options '
-                        + ", ".join(f'"{m}"' for m in missing)
-                        + " — add them to the Status property"
-                    )
+            if status_labels:
+                # A status option cannot be created implicitly by writing it (unlike
+                # select options), so every label must exist up front.
+                check = compare_labels(prop, status_labels)
+                problems.extend(check.problems(label, name, kind=actual))
+                advice.extend(check.advice(label, name))
     return problems, status_type
+
+
+def _label_mapping(
+    status_labels: Sequence[str] | Mapping[str, str] | None,
+) -> Mapping[str, str] | None:
+    if status_labels is None or isinstance(status_labels, Mapping):
+        return status_labels
+    return {label: label for label in status_labels}
 
 
 async def check_schema(
     client: NotionClient,
     settings: NotionSettings,
     *,
-    status_labels: Sequence[str] | None = None,
+    status_labels: Sequence[str] | Mapping[str, str] | None = None,
 ) -> SchemaReport:
-    """Read both data sources and list every missing or mistyped property."""
+    """Read both data sources and list every missing or mistyped property.
+
+    `status_labels` (status -> label, or just the labels) are checked against the
+    Status options: see notion_sync.status_labels.
+    """
     report = SchemaReport()
+    labels = _label_mapping(status_labels)
     targets: tuple[tuple[Kind, str, str, str], ...] = (
         ("tasks", "Tasks", settings.tasks_data_source_id, "REELGATE_NOTION_TASKS_DATA_SOURCE_ID"),
         (
@@ -259,7 +283,7 @@ async def check_schema(
             continue
         props: dict[str, JSON] = data_source.get("properties", {})
         problems, status_type = _check_properties(
-            label, kind, props, settings, status_labels if kind == "tasks" else None
+            label, kind, props, settings, labels if kind == "tasks" else None, report.advice
         )
         report.problems.extend(problems)
         if kind == "tasks":
@@ -274,7 +298,7 @@ async def ensure_schema(
     client: NotionClient,
     settings: NotionSettings,
     *,
-    status_labels: Sequence[str] | None = None,
+    status_labels: Sequence[str] | Mapping[str, str] | None = None,
 ) -> SchemaReport:
     """check_schema, raising one NotionPermanentError that lists every problem."""
     report = await check_schema(client, settings, status_labels=status_labels)
@@ -415,10 +439,11 @@ async def setup_notion(
     *,
     settings: NotionSettings | None = None,
 ) -> SetupResult:
-    """Create the Tasks and Videos databases under a page. Idempotent.
+    """Create the Tasks and Videos databases under a page, and their views. Idempotent.
 
-    A second run finds both by title among the page's child databases, creates
-    nothing, and returns the same ids.
+    A second run finds both by title among the page's child databases and the views
+    by name, creates nothing, and returns the same ids. On databases made by an older
+    reelgate it adds the plain properties they lack (`created` names them).
     """
     settings = settings or client.settings
     created: list[str] = []
@@ -452,6 +477,18 @@ async def setup_notion(
     else:
         videos_ds_id = await _first_data_source(client, videos_db_id)
 
+    if "tasks" not in created:
+        added, warn = await _complete_existing(client, settings, tasks_ds_id, status_options)
+        created.extend(added)
+        warnings.extend(warn)
+    if "videos" not in created:
+        added, warn = await _complete_existing(client, settings, videos_ds_id, None)
+        created.extend(added)
+        warnings.extend(warn)
+    views = await _ensure_views(client, settings, tasks_ds_id, videos_ds_id, status_options)
+    created.extend(views.created)
+    warnings.extend(views.warnings)
+
     return SetupResult(
         tasks_database_id=tasks_db_id,
         tasks_data_source_id=tasks_ds_id,
@@ -460,6 +497,60 @@ async def setup_notion(
         created=tuple(created),
         warnings=tuple(warnings),
     )
+
+
+async def _ensure_views(
+    client: NotionClient,
+    settings: NotionSettings,
+    tasks_ds_id: str,
+    videos_ds_id: str,
+    status_options: Sequence[StatusOption],
+) -> ViewsResult:
+    from notion_sync.views import ViewsResult, ensure_views  # views builds on this module
+
+    review = [o.name for o in status_options if o.needs_review]
+    try:
+        return await ensure_views(client, settings, tasks_ds_id, videos_ds_id, review)
+    except NotionError as exc:
+        # The databases are what reelgate needs; a view is a convenience for people.
+        return ViewsResult(warnings=[f"Could not create the views: {exc}"])
+
+
+async def _complete_existing(
+    client: NotionClient,
+    settings: NotionSettings,
+    ds_id: str,
+    status_options: Sequence[StatusOption] | None,
+) -> tuple[list[str], list[str]]:
+    """Add the plain properties a database made by an older reelgate lacks.
+
+    Status and relations are left to the person (check-notion says how): their
+    options and targets are choices, not something to guess.
+    """
+    kind: Kind = "tasks" if status_options is not None else "videos"
+    table = "Tasks" if kind == "tasks" else "Videos"
+    source = await client.retrieve_data_source(ds_id)
+    props: dict[str, JSON] = source.get("properties", {})
+    names = property_names(kind, settings)
+    add: JSON = {}
+    for logical, spec in _specs(kind).items():
+        name = names[logical]
+        if name not in props and spec.type not in ("status", "relation", "title"):
+            add[name] = _schema_property(spec, name)
+    created: list[str] = []
+    warnings: list[str] = []
+    if add:
+        try:
+            await client.update_data_source(ds_id, {"properties": add})
+            created.extend(f'{table} property "{name}"' for name in add)
+        except NotionError as exc:
+            warnings.append(f"Could not add {', '.join(add)} to {table}: {exc}")
+    status = props.get(names["status"]) if kind == "tasks" else None
+    if status is not None and status_options:
+        check = compare_labels(status, {o.name: o.name for o in status_options})
+        warnings.extend(check.problems(table, names["status"], kind=str(status.get("type"))))
+        warnings.extend(check.advice(table, names["status"]))
+    return created, warnings
 
 
 async def _create_tasks(

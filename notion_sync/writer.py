@@ -109,7 +109,10 @@ class NotionWriter:
         return OpResult(op.kind, op.page_id, 0)
 
     async def _set_status(self, op: SetTaskStatus) -> OpResult:
-        props = await self._task_properties({"status": op.status_label})
+        fields: dict[str, Any] = {"status": op.status_label}
+        if op.changed_at is not None:
+            fields["status_changed"] = op.changed_at
+        props = await self._task_properties(fields)
         await self.client.update_page(op.page_id, props)
         return OpResult(op.kind, op.page_id, 0)
 

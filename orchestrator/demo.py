@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from notion_sync.client import NotionClient
 from notion_sync.local_api.server import LocalNotionServer
-from notion_sync.schema import StatusOption, setup_notion
+from notion_sync.schema import setup_notion
 from notion_sync.settings import NotionSettings
 from orchestrator.channels import Channels, load_channels
 from orchestrator.config import AppConfig
@@ -37,13 +37,15 @@ from orchestrator.daemon.runtime import build_runtime, prepare
 from orchestrator.db.engine import create_engine
 from orchestrator.db.migrate import upgrade
 from orchestrator.db.models import Clip, Event, Task
+from orchestrator.notion_setup import status_options
 from orchestrator.providers.local_settings import LocalProviderSettings
 from orchestrator.settings import Settings
-from orchestrator.state.status import Status, notion_status_options
+from orchestrator.state.labels import install_labels
+from orchestrator.state.status import Status
 from storage.keys import final_file_name
 from storage.settings import StorageSettings
 
-__all__ = ["DemoSummary", "ReviewScript", "Reviewer", "demo_config", "run_demo"]
+__all__ = ["DemoSummary", "ReviewScript", "Reviewer", "default_script", "demo_config", "run_demo"]
 
 log = structlog.get_logger(__name__)
 
@@ -85,14 +87,19 @@ class DemoSummary:
 # What the reviewer does at each gate: (status seen, round) -> (Error Log line, new status).
 ReviewScript = dict[tuple[str, int], tuple[str | None, str]]
 
-DEFAULT_SCRIPT: ReviewScript = {
-    ("Storyboard Ready", 1): (None, "Storyboard Approved"),
-    ("Keyframes Ready", 1): (None, "Keyframes Approved"),
-    ("Video Ready", 1): (REJECTION, "Video Error"),
-    ("Video Ready", 2): (None, "Video Approved"),
-    ("Audio Ready", 1): (None, "Audio Approved"),
-    ("Final Ready", 1): (None, "Done"),
-}
+
+def default_script() -> ReviewScript:
+    """Approve storyboard and keyframes, reject clips 2 and 3 once, approve the rest,
+    in the board's labels (the channels file may rename them)."""
+    s = Status
+    return {
+        (s.STORYBOARD_READY.label, 1): (None, s.STORYBOARD_APPROVED.label),
+        (s.KEYFRAMES_READY.label, 1): (None, s.KEYFRAMES_APPROVED.label),
+        (s.VIDEO_READY.label, 1): (REJECTION, s.VIDEO_ERROR.label),
+        (s.VIDEO_READY.label, 2): (None, s.VIDEO_APPROVED.label),
+        (s.AUDIO_READY.label, 1): (None, s.AUDIO_APPROVED.label),
+        (s.FINAL_READY.label, 1): (None, s.DONE.label),
+    }
 
 
 class Reviewer:
@@ -120,7 +127,7 @@ class Reviewer:
     async def step(self) -> bool:
         """Look once; act if the script says so. True when the task is finished."""
         status = await self.status()
-        if status in ("Done", "Failed", "Cancelled"):
+        if status in (Status.DONE.label, Status.FAILED.label, Status.CANCELLED.label):
             return True
         action = self.script.pop((status, self.seen[status] + 1), None)
         if action is None:
@@ -217,19 +224,15 @@ async def run_demo(
         server.knobs.allow_tokens([ADMIN_TOKEN, REVIEWER_TOKEN])
         server.start()
     server.state.token_users[REVIEWER_TOKEN] = server.state.reviewer_id
+    channels = channels or load_channels(None)
+    # The board is set up, and the reviewer reads it, in the channels file's labels.
+    install_labels(channels.status_labels)
     try:
         setup_client = NotionClient(
             NotionSettings(base_url=server.base_url, token=ADMIN_TOKEN)  # type: ignore[arg-type]
         )
         async with setup_client:
-            setup = await setup_notion(
-                setup_client,
-                server.root_page_id,
-                [
-                    StatusOption(name, color, group)
-                    for name, color, group in notion_status_options()
-                ],  # type: ignore[arg-type]
-            )
+            setup = await setup_notion(setup_client, server.root_page_id, status_options())
             page_id = await create_sample_task(
                 setup_client,
                 setup.tasks_data_source_id,
@@ -246,10 +249,10 @@ async def run_demo(
         engine = create_engine(config.settings.database_url)
         await upgrade(engine)
         await engine.dispose()
-        runtime = await build_runtime(config, channels=channels or load_channels(None))
+        runtime = await build_runtime(config, channels=channels)
         await prepare(runtime)
         daemon = Daemon(runtime)
-        reviewer = Reviewer(server.base_url, REVIEWER_TOKEN, page_id, script or DEFAULT_SCRIPT)
+        reviewer = Reviewer(server.base_url, REVIEWER_TOKEN, page_id, script or default_script())
         daemon_started = time.time()
         runner = asyncio.create_task(daemon.run())
         try:

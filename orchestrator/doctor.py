@@ -14,8 +14,9 @@ from orchestrator.config import AppConfig
 from orchestrator.daemon.health import database_readiness
 from orchestrator.db.engine import create_engine, redact_url
 from orchestrator.media.ffmpeg import ffmpeg_exe
+from orchestrator.notion_setup import label_mapping
 from orchestrator.providers.pricing import price_for
-from orchestrator.state.status import Status
+from orchestrator.state.labels import install_labels
 from reelgate.errors import ReelgateError
 
 __all__ = ["Check", "run_checks"]
@@ -49,6 +50,7 @@ def _channels(config: AppConfig) -> tuple[Check, Channels | None]:
         channels = load_channels(config.settings.channels_file)
     except ReelgateError as exc:
         return Check("channels", False, str(exc)), None
+    install_labels(channels.status_labels)  # the Notion check reads the board's labels
     return Check("channels", True, f"{len(channels)} channels from {channels.source}"), channels
 
 
@@ -74,9 +76,7 @@ async def _notion(config: AppConfig) -> Check:
         )
     async with NotionClient(config.notion) as client:
         try:
-            report = await check_schema(
-                client, config.notion, status_labels=[s.label for s in Status]
-            )
+            report = await check_schema(client, config.notion, status_labels=label_mapping())
         except ReelgateError as exc:
             return Check("notion", False, str(exc))
     if report.problems:

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.media",
     "tests.fixtures.pipeline",
+    "tests.fixtures.labels",
 ]

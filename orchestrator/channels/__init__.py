@@ -15,6 +15,9 @@ File shape::
     [channels.shorts.defaults]  # clip defaults of new tasks
     clip_seconds = 6
 
+    [statuses]                  # optional: the Notion board's own status labels
+    video_ready = "Videos Ready"
+
 A task naming a channel that is not in the file gets the `default` channel, which
 always exists: when the file has no `[channels.default]`, it is `[defaults]` alone.
 

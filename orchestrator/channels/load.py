@@ -22,6 +22,8 @@ from orchestrator.channels.messages import (
 )
 from orchestrator.channels.model import DEFAULT_CHANNEL, ChannelConfig, Channels
 from orchestrator.errors import ConfigError
+from orchestrator.state.labels import FORBIDDEN_CHARS, StatusLabels, fold_label
+from orchestrator.state.status import Status, default_label
 
 __all__ = ["EMBEDDED_FILE", "load_channels", "parse_channels"]
 
@@ -61,8 +63,9 @@ def parse_channels(text: str, source: str = "<channels>") -> Channels:
         found.append((path, message))
 
     for key in data:
-        if key not in ("defaults", "channels"):
-            issue((key,), unknown_key(key, ["defaults", "channels"]))
+        if key not in ("defaults", "channels", "statuses"):
+            issue((key,), unknown_key(key, ["defaults", "channels", "statuses"]))
+    labels = _status_labels(data.get("statuses", {}), issue)
 
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
@@ -116,7 +119,47 @@ def parse_channels(text: str, source: str = "<channels>") -> Channels:
         channels[DEFAULT_CHANNEL] = ChannelConfig.model_validate(
             {**defaults, "name": DEFAULT_CHANNEL}
         )
-    return Channels(channels, source)
+    return Channels(channels, source, status_labels=labels)
+
+
+def _status_labels(raw: Any, issue: Any) -> StatusLabels | None:
+    """`[statuses]`: internal status -> the Notion board's label, checked key by key."""
+    if not isinstance(raw, dict):
+        issue(("statuses",), f'must be a table of status = "Label" (got {show(raw)})')
+        return None
+    values = [s.value for s in Status]
+    overrides: dict[str, str] = {}
+    ok = True
+    for key, label in raw.items():
+        where: KeyPath = ("statuses", key)
+        if key not in values:
+            issue(where, unknown_key(key, values))
+            ok = False
+        elif not isinstance(label, str) or not label.strip():
+            issue(where, f"must be the label as a non-empty string (got {show(label)})")
+            ok = False
+        elif any(c in label for c in FORBIDDEN_CHARS):
+            issue(where, f"Notion does not allow a comma in a status label (got {show(label)})")
+            ok = False
+        else:
+            overrides[key] = " ".join(label.split())
+    # Two statuses with one label could not be told apart on the board.
+    owner: dict[str, str] = {}
+    for status in Status:
+        label = overrides.get(status.value, default_label(status))
+        other = owner.setdefault(fold_label(label), status.value)
+        if other == status.value:
+            continue
+        ok = False
+        # Point at the line that made the clash: the overriding key(s).
+        at = status.value if status.value in overrides else other
+        first = other if at == status.value else status.value
+        issue(
+            ("statuses", at),
+            f'"{label}" is already the label of {first}: each status needs its own label'
+            + ("" if first in overrides else f" (rename {first} too, or pick another label)"),
+        )
+    return StatusLabels.with_overrides(overrides) if ok else None
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

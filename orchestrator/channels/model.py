@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.state.labels import StatusLabels
+
 __all__ = [
     "DEFAULT_CHANNEL",
     "STAGE_NAMES",
@@ -86,11 +88,22 @@ class ChannelConfig(_Strict):
 
 
 class Channels:
-    """The channels of one file; `get` never fails (unknown names get `default`)."""
+    """The channels of one file; `get` never fails (unknown names get `default`).
 
-    def __init__(self, channels: Mapping[str, ChannelConfig], source: str) -> None:
+    `status_labels` are the file's `[statuses]` (what the Notion board calls each
+    status); the entry points install them for the process (orchestrator.state.labels).
+    """
+
+    def __init__(
+        self,
+        channels: Mapping[str, ChannelConfig],
+        source: str,
+        *,
+        status_labels: StatusLabels | None = None,
+    ) -> None:
         if DEFAULT_CHANNEL not in channels:
             raise ValueError("a channel set must contain the default channel")
+        self.status_labels = status_labels or StatusLabels.default()
         self._channels = dict(channels)
         self._folded: dict[str, ChannelConfig] = {}
         for name, config in channels.items():

@@ -16,6 +16,7 @@ from rich.table import Table
 from orchestrator.cli.app import app, fail
 from orchestrator.errors import ReelgateError
 from orchestrator.logging import configure_logging
+from orchestrator.state.status import Status
 
 __all__: list[str] = []
 
@@ -98,6 +99,7 @@ def demo(
     if json_summary is not None:
         write_summary(summary, json_summary)
         console.print(f"summary written to {json_summary}")
-    if summary.final_status != "Done" or not summary.final_video:
+    done = Status.DONE.label
+    if summary.final_status != done or not summary.final_video:
         console.print(json.dumps(summary.as_json(), indent=2))
-        raise fail(f"the demo ended at {summary.final_status}, not Done")
+        raise fail(f"the demo ended at {summary.final_status}, not {done}")

@@ -8,36 +8,43 @@ from typing import Annotated
 
 import typer
 
-from notion_sync.schema import StatusOption
-from orchestrator.cli.app import app
+from orchestrator.cli.app import app, config_from, fail
 
 __all__: list[str] = []
 
 
-def _status_options() -> list[StatusOption]:
-    """The orchestrator's status list as setup-notion's StatusOptions."""
-    from orchestrator.state.status import notion_status_options
+def _install_channel_labels(ctx: typer.Context) -> None:
+    """The channels file's `[statuses]` become the process's labels (state/labels.py)."""
+    from orchestrator.channels import load_channels
+    from orchestrator.errors import ConfigError
+    from orchestrator.state.labels import install_labels
 
-    return [
-        StatusOption(name=label, color=color, group=group)
-        for label, color, group in notion_status_options()
-    ]
+    try:
+        channels = load_channels(config_from(ctx).settings.channels_file)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    install_labels(channels.status_labels)
 
 
 @app.command("setup-notion")
 def setup_notion_cmd(
+    ctx: typer.Context,
     parent_page: Annotated[
         str, typer.Option("--parent-page", help="Id of the Notion page to create the databases in.")
     ],
 ) -> None:
-    """Create the Tasks and Videos databases (idempotent) and print their .env lines."""
+    """Create the Tasks and Videos databases and their views (idempotent); print .env lines.
+
+    The Status options are the channels file's labels (`[statuses]`, defaults otherwise).
+    """
     from notion_sync.client import NotionClient
     from notion_sync.errors import NotionError
     from notion_sync.schema import setup_notion
-    from notion_sync.settings import NotionSettings
+    from orchestrator.notion_setup import status_options
 
-    settings = NotionSettings()
-    options = _status_options()
+    _install_channel_labels(ctx)
+    settings = config_from(ctx).notion
+    options = status_options()
 
     async def run() -> None:
         async with NotionClient(settings) as client:
@@ -45,7 +52,7 @@ def setup_notion_cmd(
         if result.created:
             typer.echo(f"Created: {', '.join(result.created)}", err=True)
         else:
-            typer.echo("Both databases already exist; nothing created.", err=True)
+            typer.echo("The databases and views already exist; nothing created.", err=True)
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
         typer.echo("# Add these lines to your .env:", err=True)
@@ -60,24 +67,32 @@ def setup_notion_cmd(
 
 
 @app.command("check-notion")
-def check_notion_cmd() -> None:
-    """Check that both Notion data sources have every property reelgate needs."""
+def check_notion_cmd(ctx: typer.Context) -> None:
+    """Check both Notion data sources: properties, Status labels, and the views.
+
+    Problems (exit 1) stop the daemon; advice (missing views, unmapped labels) does not.
+    """
     from notion_sync.client import NotionClient
     from notion_sync.errors import NotionError
     from notion_sync.schema import check_schema
-    from notion_sync.settings import NotionSettings
-    from orchestrator.state.status import notion_status_options
+    from notion_sync.views import missing_views
+    from orchestrator.notion_setup import label_mapping, status_options
 
-    settings = NotionSettings()
-    labels = [label for label, _, _ in notion_status_options()]
+    _install_channel_labels(ctx)
+    settings = config_from(ctx).notion
+    labels = label_mapping()
+    review = [o.name for o in status_options() if o.needs_review]
 
-    async def run() -> list[str]:
+    async def run() -> tuple[list[str], list[str]]:
         async with NotionClient(settings) as client:
             report = await check_schema(client, settings, status_labels=labels)
-        return report.problems
+            advice = list(report.advice)
+            if not report.problems:
+                advice += await missing_views(client, settings, review)
+        return report.problems, advice
 
     try:
-        problems = asyncio.run(run())
+        problems, advice = asyncio.run(run())
     except NotionError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
@@ -85,6 +100,9 @@ def check_notion_cmd() -> None:
         typer.echo(f"Notion schema check failed ({len(problems)} problems):")
         for problem in problems:
             typer.echo(f"- {problem}")
+    for item in advice:
+        typer.echo(f"advice: {item}")
+    if problems:
         raise typer.Exit(code=1)
     typer.echo("Notion schema OK: Tasks and Videos have every property reelgate needs.")
 

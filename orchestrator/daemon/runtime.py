@@ -19,6 +19,7 @@ from orchestrator.metrics import Metrics
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.providers.local import LocalProvider
 from orchestrator.providers.registry import ProviderRegistry
+from orchestrator.state.labels import install_labels
 from storage.base import Storage
 from storage.factory import build_storage
 
@@ -73,6 +74,8 @@ async def build_runtime(
     metrics = metrics or Metrics()
     notion = NotionClient(config.notion)
     channels = channels or load_channels(settings.channels_file)
+    # The board's status labels hold for the whole process (see state/labels.py).
+    install_labels(channels.status_labels)
     providers = ProviderRegistry(config.google, config.local, local_provider=local_provider)
     ctx = PipelineContext(
         sessions=session_factory(engine, info={"metrics": metrics}),
@@ -91,14 +94,18 @@ async def build_runtime(
 async def prepare(runtime: Runtime, *, check_schema: bool = True) -> None:
     """Start-up checks and services: Notion schema, our bot identity, the file server."""
     from notion_sync.schema import ensure_schema
-    from orchestrator.state.status import Status
+    from orchestrator.notion_setup import label_mapping
     from storage.file_server import FileServer
     from storage.local import LocalStorage
 
     if check_schema:
-        await ensure_schema(
-            runtime.notion, runtime.config.notion, status_labels=[s.label for s in Status]
+        # A board whose Status options differ from the labels in use fails here, once,
+        # with the fix; it is never reverted card by card.
+        report = await ensure_schema(
+            runtime.notion, runtime.config.notion, status_labels=label_mapping()
         )
+        for advice in report.advice:
+            log.warning("notion_schema_advice", advice=advice)
     me = await runtime.notion.request("GET", "/v1/users/me")
     runtime.ctx.bot_user_id = str(me.get("id") or "") or None
     storage = runtime.ctx.storage_for(runtime.ctx.channels.get(None))

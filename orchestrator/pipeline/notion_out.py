@@ -27,6 +27,7 @@ from notion_sync.ops import (
 from orchestrator.db.models import Clip, Keyframe, OutboxItem, Task
 from orchestrator.review.lines import daemon_line
 from orchestrator.state.clips import USABLE, ClipStatus
+from orchestrator.state.labels import render_labels
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Actor, Status
 from storage.keys import clip_file_name, keyframe_file_name, thumb_file_name
@@ -81,9 +82,15 @@ async def move(
     actor: Actor = "daemon",
     now: datetime | None = None,
 ) -> None:
-    """A daemon transition, mirrored to the Notion Status column."""
+    """A daemon transition, mirrored to the Notion Status column (and Status Changed,
+    in the same write, so a formula can show the time in status)."""
     await transition(session, task, to, actor, note, now=now)
-    enqueue(session, task, SetTaskStatus(page_id=task.notion_page_id, status_label=to.label))
+    changed = task.status_changed_at.isoformat() if task.status_changed_at else None
+    enqueue(
+        session,
+        task,
+        SetTaskStatus(page_id=task.notion_page_id, status_label=to.label, changed_at=changed),
+    )
 
 
 async def supersede_status_writes(session: AsyncSession, task: Task, now: datetime) -> None:
@@ -102,11 +109,12 @@ async def supersede_status_writes(session: AsyncSession, task: Task, now: dateti
 
 
 def comment(session: AsyncSession, task: Task, text: str, *, mention_owner: bool = True) -> None:
+    """Comment on the task page; `{status:<value>}` in `text` shows the board's label."""
     mentions = list(task.owner_ids) if mention_owner else []
     enqueue(
         session,
         task,
-        Comment(page_id=task.notion_page_id, text=text, mention_user_ids=mentions),
+        Comment(page_id=task.notion_page_id, text=render_labels(text), mention_user_ids=mentions),
     )
 
 
@@ -115,7 +123,9 @@ def log_error_line(session: AsyncSession, task: Task, message: str, now: datetim
     enqueue(
         session,
         task,
-        AppendErrorLog(page_id=task.notion_page_id, lines=[daemon_line(now, message)]),
+        AppendErrorLog(
+            page_id=task.notion_page_id, lines=[daemon_line(now, render_labels(message))]
+        ),
     )
 
 

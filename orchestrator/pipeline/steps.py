@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.db.models import Task
-from orchestrator.pipeline.budget import estimate_task
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.estimate import estimate_breakdown
 from orchestrator.pipeline.notion_out import comment, move, progress_text, update_task_fields
 from orchestrator.pipeline.queries import load_clips
 from orchestrator.pipeline.review import apply_review
@@ -73,12 +73,13 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
                 task,
                 "Not started: "
                 + "; ".join(problems)
-                + ". Fix the page, then set Status to Queued.",
+                + f". Fix the page, then set Status to {Status.QUEUED.label}.",
                 resume=False,
             )
             return
         providers = ctx.providers_for(channel)
-        task.estimated_cost_usd = estimate_task(providers, task.clip_count, task.clip_seconds)
+        estimate = estimate_breakdown(providers, task.clip_count, task.clip_seconds)
+        task.estimated_cost_usd = estimate.total_usd
         clips = await load_clips(session, task_id)
         update_task_fields(
             session,
@@ -92,7 +93,8 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
                 f"Not started: the estimate is ${task.estimated_cost_usd:.2f} "
                 f"({task.clip_count} clips x {task.clip_seconds}s on {providers.name}), over the "
                 f"channel budget of ${channel.budget_usd:.2f}. Use fewer or shorter clips, or "
-                "raise the budget, then set Status to Queued."
+                f"raise the budget, then set Status to {Status.QUEUED.label}.\n"
+                f"{estimate.table()}"
             )
             await fail_task(session, task, message, resume=False)
             return
@@ -131,5 +133,9 @@ async def fail_task(
     if resume and Status(task.status) is not Status.QUEUED:
         task.resume_status = task.status
     task.error = message
-    comment(session, task, f"{message}\nSet Status to Queued to try again from this stage.")
+    comment(
+        session,
+        task,
+        f"{message}\nSet Status to {Status.QUEUED.label} to try again from this stage.",
+    )
     await move(session, task, Status.FAILED, message[:500])

@@ -4,6 +4,10 @@ A Status change is one that differs from the label we last *saw* in Notion (not
 from the database status: our own writes may still be queued in the outbox). An
 allowed human move is applied as a guarded transition; any other is never
 applied: Status is set back and the page gets a comment listing the allowed moves.
+
+While a task has not started (Draft, Queued), its Estimated Cost follows the page:
+filled when it has a Brief and a known Channel, and written again whenever the Brief,
+Channel, Clips or Clip Seconds change. Pricing is a lookup; no provider is called.
 """
 
 from __future__ import annotations
@@ -18,14 +22,17 @@ from notion_sync.mapping import TaskPage, VideoRow
 from notion_sync.ops import SetTaskStatus
 from orchestrator.db.models import Clip, Event, Task
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.estimate import estimate_breakdown
 from orchestrator.pipeline.notion_out import (
     comment,
     enqueue,
     supersede_status_writes,
     update_task_fields,
 )
+from orchestrator.pipeline.steps import page_problems
 from orchestrator.state.machine import explain_refusal, transition
 from orchestrator.state.status import Status, allowed_moves, is_allowed
+from reelgate.errors import ReelgateError
 
 __all__ = ["apply_task_pages", "apply_video_rows"]
 
@@ -48,6 +55,41 @@ def _copy_fields(ctx: PipelineContext, task: Task, page: TaskPage) -> None:
         task.clip_count = int(page.clip_count or defaults.clip_count)
         task.clip_seconds = int(page.clip_seconds or defaults.clip_seconds)
         task.aspect_ratio = page.aspect_ratio or defaults.aspect_ratio
+
+
+def _estimate_inputs(task: Task) -> tuple[str, str, int, int]:
+    return (task.brief, task.channel, task.clip_count, task.clip_seconds)
+
+
+def _refresh_estimate(
+    ctx: PipelineContext,
+    session: AsyncSession,
+    task: Task,
+    page: TaskPage,
+    before: tuple[str, str, int, int] | None,
+) -> None:
+    """Keep a not-yet-started task's Estimated Cost current (`before`: None when new)."""
+    if Status(task.status) not in EDITABLE or task.resume_status:
+        return
+    changed = before is None or before != _estimate_inputs(task)
+    ready = bool(task.brief.strip()) and bool(page.channel) and page.channel in ctx.channels
+    if not ready or page_problems(task):
+        # Nothing to price yet (no Brief, an unknown Channel, a bad clip count): an
+        # estimate for other values would mislead, so a stale one is cleared.
+        if changed and before is not None:
+            update_task_fields(session, task, estimated_cost=None)
+        return
+    try:
+        providers = ctx.providers_for(ctx.channels.get(task.channel))
+    except ReelgateError as exc:  # e.g. a google channel without credentials
+        log.warning("skip_estimate", task=task.id, error=str(exc))
+        return
+    estimate = estimate_breakdown(providers, task.clip_count, task.clip_seconds)
+    if not changed and estimate.total_usd == task.estimated_cost_usd:
+        return
+    task.estimated_cost_usd = estimate.total_usd
+    update_task_fields(session, task, estimated_cost=estimate.total_usd)
+    log.info("estimate_task", task=task.id, page=page.page_id, estimate=estimate.summary())
 
 
 def _editor(page: TaskPage) -> str:
@@ -96,13 +138,17 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
                 session,
                 task,
                 f"reelgate has no record of this task, so it cannot continue from "
-                f"'{label or '(empty)'}'. It is set to Draft; set Status to Queued to start it.",
+                f"'{label or '(empty)'}'. It is set to {Status.DRAFT.label}; set Status to "
+                f"{Status.QUEUED.label} to start it.",
             )
         bound.info("adopt_task", task=task.id, as_status=initial.label)
         task.last_seen_fingerprint = page.fingerprint
         task.last_seen_edit_at = page.last_edited_time
+        update_task_fields(session, task, status_changed=now.isoformat())
+        _refresh_estimate(ctx, session, task, page, None)
         return
 
+    before = _estimate_inputs(task)
     _copy_fields(ctx, task, page)
     task.last_seen_fingerprint = page.fingerprint
     task.last_seen_edit_at = page.last_edited_time
@@ -111,17 +157,23 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         bound.info("cancel_trashed_task", task=task.id)
         return
     if label == task.last_seen_status:
-        return  # no Status change (an edit elsewhere on the page, or our own write)
+        # No Status change: an edit elsewhere on the page (or our own write).
+        _refresh_estimate(ctx, session, task, page, before)
+        return
     task.last_seen_status = label
     current = Status(task.status)
     if status is current:
+        _refresh_estimate(ctx, session, task, page, before)
         return
     if status is not None and is_allowed(current, status, "human"):
         await transition(session, task, status, "human", f"set {_editor(page)}")
         await supersede_status_writes(session, task, now)
+        # Status Changed on the board: the daemon writes it for people's moves too.
+        fields: dict[str, object] = {"status_changed": task.status_changed_at.isoformat()}
         if status.value.endswith(("_approved", "_error")) or status is Status.DONE:
             task.review_completed_at = now
-            update_task_fields(session, task, review_completed=now.isoformat())
+            fields["review_completed"] = now.isoformat()
+        update_task_fields(session, task, **fields)
         if status is Status.QUEUED:
             task.not_before = None
             if not task.resume_status:

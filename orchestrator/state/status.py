@@ -16,10 +16,12 @@ from typing import Literal
 __all__ = [
     "STAGES",
     "TRANSITIONS",
+    "WAITING_ON_HUMAN",
     "Actor",
     "Stage",
     "Status",
     "allowed_moves",
+    "default_label",
     "is_allowed",
     "notion_status_options",
     "stage_named",
@@ -59,23 +61,26 @@ class Status(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        """What the Notion board calls this status (the installed `StatusLabels`)."""
+        from orchestrator.state.labels import current_labels
+
+        return current_labels().label(self)
 
     @classmethod
     def from_label(cls, label: str) -> Status:
         """Notion label -> Status; case and spacing are forgiven, unknown raises KeyError."""
-        key = " ".join(label.split()).casefold()
-        return _BY_LABEL[key]
+        from orchestrator.state.labels import current_labels
+
+        return current_labels().parse(label)
 
     @property
     def terminal(self) -> bool:
         return self in (Status.DONE, Status.CANCELLED)
 
 
-_LABELS: dict[Status, str] = {
-    s: ("Done" if s is Status.DONE else s.value.replace("_", " ").title()) for s in Status
-}
-_BY_LABEL: dict[str, Status] = {label.casefold(): s for s, label in _LABELS.items()}
+def default_label(status: Status) -> str:
+    """The label a status has unless the channels file's `[statuses]` renames it."""
+    return "Done" if status is Status.DONE else status.value.replace("_", " ").title()
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,22 @@ def allowed_moves(current: Status, actor: Actor | None = None) -> tuple[Status, 
         if (current, target) in TRANSITIONS
         and (actor is None or actor in TRANSITIONS[(current, target)])
     )
+
+
+def _waits_on_human(status: Status) -> bool:
+    moves = [t for t in allowed_moves(status) if t is not Status.CANCELLED]
+    return (
+        not status.terminal
+        and status is not Status.DRAFT
+        and bool(moves)
+        and all("human" in TRANSITIONS[(status, t)] for t in moves)
+    )
+
+
+# Where the pipeline has stopped until a person decides: every move out of these is a
+# human's (the review gates, and Failed). Draft is left out: nothing has started yet.
+# The Needs review view of setup-notion filters on these.
+WAITING_ON_HUMAN: tuple[Status, ...] = tuple(s for s in Status if _waits_on_human(s))
 
 
 _GROUP_TODO = (Status.DRAFT, Status.QUEUED)

@@ -236,7 +236,7 @@ async def test_schema_check_lists_every_problem_in_one_message(
     assert 'Tasks: property "Clips" is a Text property but must be Number' in message
     assert 'Videos: property "Reviewer Note" is missing' in message
     # Every missing property of both data sources, in one message.
-    assert len(report.problems) == 14 + 15
+    assert len(report.problems) == 15 + 15
     assert message.count("\n- ") == len(report.problems)
 
 

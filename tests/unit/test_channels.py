@@ -220,7 +220,10 @@ def test_error_example_from_the_design(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         # Unknown keys, at every level, with a suggestion when one is close.
-        ("\n\ncolour = 1\n", "3: colour: unknown key (expected one of: defaults, channels)"),
+        (
+            "\n\ncolour = 1\n",
+            "3: colour: unknown key (expected one of: defaults, channels, statuses)",
+        ),
         (
             '[defaults]\n\nprovder = "local"\n',
             '3: defaults.provder: unknown key (did you mean "provider"?)',

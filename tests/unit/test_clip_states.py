@@ -22,7 +22,10 @@ from orchestrator.state import (
     ClipStatus,
     KeyframeStatus,
     NarrationStatus,
+    Status,
 )
+from orchestrator.state.labels import render_labels
+from tests.fixtures.labels import InstallLabels
 
 Table = Mapping[tuple[Any, Any], str]
 TABLES: list[tuple[type[enum.StrEnum], Table]] = [
@@ -100,14 +103,20 @@ def test_every_clip_status_has_a_videos_row_label() -> None:
     assert set(CLIP_ROW_STATUS) == set(ClipStatus)
 
 
-def test_stage_modules_follow_the_status_machine() -> None:
+def test_stage_modules_follow_the_status_machine(status_labels: InstallLabels) -> None:
     assert [m.STAGE for m in STAGE_MODULES] == list(STAGES)
     for module in STAGE_MODULES:
         stage = module.STAGE
         for status in (stage.working, stage.ready, stage.approved, stage.error):
             assert stage_for(status) is module
-        # The gate hint names the moves the reviewer has at that gate.
-        assert stage.approved.label in module.GATE_HINT
-        assert stage.error.label in module.GATE_HINT
+        # The gate hint names the moves the reviewer has at that gate, in the board's
+        # labels when the comment is made.
+        assert stage.approved.label in render_labels(module.GATE_HINT)
+        assert stage.error.label in render_labels(module.GATE_HINT)
+    status_labels({"video_approved": "Clips OK", "video_error": "Redo Clips"})
+    video = stage_for(Status.VIDEO_READY)
+    hint = render_labels(video.GATE_HINT)
+    assert "Set Status to Clips OK, or to Redo Clips" in hint
+    assert "Video Approved" not in hint
     assert next_stage(STAGE_MODULES[-1]) is None
     assert [next_stage(m) for m in STAGE_MODULES[:-1]] == list(STAGE_MODULES[1:])

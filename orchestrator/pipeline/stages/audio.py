@@ -24,8 +24,9 @@ __all__ = ["GATE_HINT", "STAGE", "approve", "mark_redo", "redo_cost", "redo_targ
 
 STAGE = stage_named("audio")
 GATE_HINT = (
-    "Listen to the narration. Set Status to Audio Approved, or to Audio Error and name "
-    "the clips whose narration to redo in Error Log (e.g. `clip 4: slower`)."
+    "Listen to the narration. Set Status to {status:audio_approved}, or to "
+    "{status:audio_error} and name the clips whose narration to redo in Error Log "
+    "(e.g. `clip 4: slower`)."
 )
 NEEDS_NARRATION = (NarrationStatus.PLANNED, NarrationStatus.REJECTED)
 

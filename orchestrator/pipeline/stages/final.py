@@ -45,7 +45,10 @@ __all__ = [
 ]
 
 STAGE = stage_named("final")
-GATE_HINT = "Watch the final video. Set Status to Done, or to Final Error to assemble it again."
+GATE_HINT = (
+    "Watch the final video. Set Status to {status:done}, or to {status:final_error} to "
+    "assemble it again."
+)
 
 
 def _srt_time(seconds: float) -> str:

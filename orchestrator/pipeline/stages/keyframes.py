@@ -41,8 +41,9 @@ __all__ = [
 
 STAGE = stage_named("keyframes")
 GATE_HINT = (
-    "Look at the keyframes below. Set Status to Keyframes Approved, or to Keyframes "
-    "Error and name the keyframes to redo in Error Log (e.g. `keyframe 3: warmer light`)."
+    "Look at the keyframes below. Set Status to {status:keyframes_approved}, or to "
+    "{status:keyframes_error} and name the keyframes to redo in Error Log "
+    "(e.g. `keyframe 3: warmer light`)."
 )
 NEEDS_RENDER = (KeyframeStatus.PLANNED, KeyframeStatus.REJECTED)
 

@@ -45,8 +45,8 @@ __all__ = [
 
 STAGE = stage_named("storyboard")
 GATE_HINT = (
-    "Read the shots below. Set Status to Storyboard Approved to go on, or to "
-    "Storyboard Error and write in Error Log which shots to re-plan "
+    "Read the shots below. Set Status to {status:storyboard_approved} to go on, or to "
+    "{status:storyboard_error} and write in Error Log which shots to re-plan "
     "(e.g. `Regenerate: shots 2, 3 - more suspense`)."
 )
 

@@ -64,10 +64,10 @@ log = structlog.get_logger(__name__)
 
 STAGE = stage_named("video")
 GATE_HINT = (
-    "Watch the clips below or in the Videos table. Set Status to Video Approved, or to "
-    "Video Error and write in Error Log which clips to regenerate "
+    "Watch the clips below or in the Videos table. Set Status to {status:video_approved}, or to "
+    "{status:video_error} and write in Error Log which clips to regenerate "
     "(e.g. `Regenerate: clips 2, 3 - too dark`), or set a clip row to Regenerate. "
-    "Keyframes Error or Storyboard Error send the named shots further back."
+    "{status:keyframes_error} or {status:storyboard_error} send the named shots further back."
 )
 NEEDS_SUBMIT = (ClipStatus.PLANNED, ClipStatus.REJECTED)
 
@@ -115,7 +115,8 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
                 message = (
                     f"Stopped before spending: {len(todo)} clips would bring this task to "
                     f"${projected:.2f}, over the channel budget of ${channel.budget_usd:.2f}. "
-                    "Raise the budget in the channels file, then set Status to Queued."
+                    "Raise the budget in the channels file, then set Status to "
+                    f"{Status.QUEUED.label}."
                 )
                 task.resume_status = Status.GENERATING_VIDEO.value
                 task.error = message
