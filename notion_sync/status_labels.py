@@ -37,16 +37,18 @@ class LabelCheck:
     def problems(self, table: str, prop: str, *, kind: str) -> list[str]:
         out: list[str] = []
         if self.missing and kind == "status":
+            one = len(self.missing) == 1
             listed = ", ".join(
                 f'"{label}"' + ("" if status == label else f" ({status})")
                 for status, label in self.missing
             )
             out.append(
                 f'{table}: Status property "{prop}" does not match the status labels reelgate '
-                f"uses — it has no option {listed}. Fix: add these options to the Status "
-                "property in Notion (setup-notion does it for a new database), or map these "
-                "statuses to the board's own labels in the [statuses] table of the channels "
-                'file (e.g. video_ready = "Videos Ready")'
+                f"uses — it has no option {listed}. Fix: add {'it' if one else 'them'} to the "
+                "Status property in Notion (the API cannot add Status options to an existing "
+                "database; setup-notion makes them only for a new one), or map "
+                f"{'this status' if one else 'these statuses'} to the board's own labels in "
+                'the [statuses] table of the channels file (e.g. video_ready = "Videos Ready")'
             )
         for group in self.duplicates:
             listed = ", ".join(f'"{o}"' for o in group)
@@ -59,11 +61,13 @@ class LabelCheck:
     def advice(self, table: str, prop: str) -> list[str]:
         if not self.unmapped:
             return []
+        one = len(self.unmapped) == 1
         listed = ", ".join(f'"{o}"' for o in self.unmapped)
         return [
-            f"{table}: Status options {listed} are not mapped to any reelgate status — a card "
-            "moved there is set back with a comment. Fix: map a status to each in the "
-            "[statuses] table of the channels file, or delete the options"
+            f"{table}: Status option{'' if one else 's'} {listed} {'is' if one else 'are'} "
+            "not mapped to any reelgate status — a card moved there is set back with a "
+            f"comment. Fix: map a status to {'it' if one else 'each'} in the [statuses] table "
+            f"of the channels file, or delete {'it' if one else 'them'}"
         ]
 
 

@@ -5,9 +5,9 @@ from the database status: our own writes may still be queued in the outbox). An
 allowed human move is applied as a guarded transition; any other is never
 applied: Status is set back and the page gets a comment listing the allowed moves.
 
-While a task has not started (Draft, Queued), its Estimated Cost follows the page:
-filled when it has a Brief and a known Channel, and written again whenever the Brief,
-Channel, Clips or Clip Seconds change. Pricing is a lookup; no provider is called.
+While a task is a Draft, its Estimated Cost follows the page: filled when it has a
+Brief and a known Channel, and written again whenever the Brief, Channel, Clips or Clip
+Seconds change. Pricing is a lookup; no provider is called.
 """
 
 from __future__ import annotations
@@ -68,8 +68,11 @@ def _refresh_estimate(
     page: TaskPage,
     before: tuple[str, str, int, int] | None,
 ) -> None:
-    """Keep a not-yet-started task's Estimated Cost current (`before`: None when new)."""
-    if Status(task.status) not in EDITABLE or task.resume_status:
+    """Keep a Draft's Estimated Cost current (`before`: None when the page is new).
+
+    A Queued task is priced by the step that starts it, moments later (steps._start).
+    """
+    if Status(task.status) is not Status.DRAFT:
         return
     changed = before is None or before != _estimate_inputs(task)
     ready = bool(task.brief.strip()) and bool(page.channel) and page.channel in ctx.channels
@@ -144,8 +147,10 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         bound.info("adopt_task", task=task.id, as_status=initial.label)
         task.last_seen_fingerprint = page.fingerprint
         task.last_seen_edit_at = page.last_edited_time
-        update_task_fields(session, task, status_changed=now.isoformat())
-        _refresh_estimate(ctx, session, task, page, None)
+        if initial is Status.DRAFT:
+            # Time in status starts now; a Queued page gets it from its first move.
+            update_task_fields(session, task, status_changed=now.isoformat())
+            _refresh_estimate(ctx, session, task, page, None)
         return
 
     before = _estimate_inputs(task)

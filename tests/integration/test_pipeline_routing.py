@@ -14,6 +14,7 @@ from orchestrator.db.models import Clip
 from orchestrator.pipeline.stages import keyframes as keyframes_stage
 from orchestrator.pipeline.stages import storyboard, video
 from orchestrator.pipeline.stages.keyframes import keyframe_prompt
+from orchestrator.state.labels import render_labels
 from tests.fixtures.pipeline import PipelineEnv
 
 pytestmark = pytest.mark.timeout(240)
@@ -168,8 +169,9 @@ async def test_autopilot_channel_passes_storyboard_and_keyframe_gates_by_itself(
     assert ("daemon", "keyframes_ready", "keyframes_approved") in moves
     assert not any(actor == "human" and to.endswith("_approved") for actor, _, to in moves if to)
     comments = env.comments(page)
-    assert not any(storyboard.GATE_HINT in c or keyframes_stage.GATE_HINT in c for c in comments)
-    assert sum(video.GATE_HINT in c for c in comments) == 1
+    hints = {m: render_labels(m.GATE_HINT) for m in (storyboard, keyframes_stage, video)}
+    assert not any(hints[storyboard] in c or hints[keyframes_stage] in c for c in comments)
+    assert sum(hints[video] in c for c in comments) == 1
     task = await env.task(page)
     assert task.channel == "autopilot"
 
