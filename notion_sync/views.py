@@ -18,7 +18,7 @@ developers.notion.com "Working with views", checked 2026-12-01):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,91 @@ def _database_of(data_source: JSON) -> str:
     return str(database_id)
 
 
+def _shown(ids: Mapping[str, str], names: Sequence[str]) -> list[JSON]:
+    """Card / column properties, by id (names the data source lacks are left out)."""
+    return [{"property_id": ids[n], "visible": True} for n in names if n in ids]
+
+
+def _view(database_id: str, data_source: JSON, name: str, kind: str, **parts: Any) -> JSON:
+    body: JSON = {
+        "database_id": database_id,
+        "data_source_id": str(data_source["id"]),
+        "name": name,
+        "type": kind,
+    }
+    body.update({key: value for key, value in parts.items() if value is not None})
+    return body
+
+
+def _tasks_views(
+    settings: NotionSettings, tasks: JSON, review_labels: Sequence[str]
+) -> tuple[list[ViewPlan], list[str]]:
+    names, ids = property_names("tasks", settings), _ids(tasks)
+    status_name = names["status"]
+    if status_name not in ids:
+        return [], [
+            f'"{PIPELINE_VIEW}" and "{NEEDS_REVIEW_VIEW}" not created: Tasks has no '
+            f'"{status_name}" property (see `reelgate check-notion`)'
+        ]
+    database = _database_of(tasks)
+    status_type = str(tasks["properties"][status_name].get("type", "status"))
+    group: JSON = {"type": status_type, "property_id": ids[status_name], "sort": {"type": "manual"}}
+    if status_type == "status":
+        group["group_by"] = "option"  # a column per label, not per To-do/In progress/Complete
+    configuration = {
+        "type": "board",
+        "group_by": group,
+        "properties": _shown(ids, [names["progress"], names["cost"], names["owner"]]),
+    }
+    plans = [
+        ViewPlan(
+            PIPELINE_VIEW,
+            "Tasks",
+            database,
+            _view(database, tasks, PIPELINE_VIEW, "board", configuration=configuration),
+        )
+    ]
+    if not review_labels:
+        return plans, [f'"{NEEDS_REVIEW_VIEW}" not created: no status waits on a person']
+    waited = ids.get(names["status_changed"])
+    review = _view(
+        database,
+        tasks,
+        NEEDS_REVIEW_VIEW,
+        "table",
+        filter={
+            "or": [
+                {"property": ids[status_name], status_type: {"equals": label}}
+                for label in review_labels
+            ]
+        },
+        # Whoever has waited longest comes first.
+        sorts=[{"property": waited, "direction": "ascending"}] if waited else None,
+    )
+    plans.append(ViewPlan(NEEDS_REVIEW_VIEW, "Tasks", database, review))
+    return plans, []
+
+
+def _clips_view(settings: NotionSettings, videos: JSON) -> ViewPlan:
+    names, ids = property_names("videos", settings), _ids(videos)
+    database = _database_of(videos)
+    gallery: JSON = {
+        "type": "gallery",
+        "properties": _shown(ids, [names["task"], names["clip"], names["status"]]),
+        "cover_size": "medium",
+        "cover_aspect": "cover",
+    }
+    if names["thumbnail"] in ids:
+        gallery["cover"] = {"type": "property", "property_id": ids[names["thumbnail"]]}
+    # No group_by on a gallery (see the module doc): a task's rows are made together,
+    # so newest first, then by clip number, keeps each task's clips side by side.
+    sorts: list[JSON] = [{"timestamp": "created_time", "direction": "descending"}]
+    if names["clip"] in ids:
+        sorts.append({"property": ids[names["clip"]], "direction": "ascending"})
+    body = _view(database, videos, CLIPS_VIEW, "gallery", configuration=gallery, sorts=sorts)
+    return ViewPlan(CLIPS_VIEW, "Videos", database, body)
+
+
 def plan_views(
     settings: NotionSettings,
     tasks: JSON,
@@ -87,110 +172,8 @@ def plan_views(
     review_labels: Sequence[str],
 ) -> tuple[list[ViewPlan], list[str]]:
     """The three views for these data sources (as retrieved), and why any is left out."""
-    t_names = property_names("tasks", settings)
-    v_names = property_names("videos", settings)
-    t_ids, v_ids = _ids(tasks), _ids(videos)
-    status_name = t_names["status"]
-    status_type = str(tasks.get("properties", {}).get(status_name, {}).get("type", "status"))
-    tasks_db, videos_db = _database_of(tasks), _database_of(videos)
-    plans: list[ViewPlan] = []
-    skipped: list[str] = []
-
-    def shown(ids: dict[str, str], names: Sequence[str]) -> list[JSON]:
-        return [{"property_id": ids[n], "visible": True} for n in names if n in ids]
-
-    group: JSON = {
-        "type": status_type,
-        "property_id": t_ids[status_name],
-        "sort": {"type": "manual"},
-    }
-    if status_type == "status":
-        group["group_by"] = "option"  # one column per label, not per To-do/In progress/Complete
-    plans.append(
-        ViewPlan(
-            PIPELINE_VIEW,
-            "Tasks",
-            tasks_db,
-            {
-                "database_id": tasks_db,
-                "data_source_id": str(tasks["id"]),
-                "name": PIPELINE_VIEW,
-                "type": "board",
-                "configuration": {
-                    "type": "board",
-                    "group_by": group,
-                    "properties": shown(
-                        t_ids, [t_names["progress"], t_names["cost"], t_names["owner"]]
-                    ),
-                },
-            },
-        )
-    )
-    if review_labels:
-        plans.append(
-            ViewPlan(
-                NEEDS_REVIEW_VIEW,
-                "Tasks",
-                tasks_db,
-                {
-                    "database_id": tasks_db,
-                    "data_source_id": str(tasks["id"]),
-                    "name": NEEDS_REVIEW_VIEW,
-                    "type": "table",
-                    "filter": {
-                        "or": [
-                            {"property": t_ids[status_name], status_type: {"equals": label}}
-                            for label in review_labels
-                        ]
-                    },
-                    # Whoever has waited longest comes first.
-                    "sorts": [
-                        {"property": t_ids[t_names["status_changed"]], "direction": "ascending"}
-                    ]
-                    if t_names["status_changed"] in t_ids
-                    else None,
-                },
-            )
-        )
-    else:
-        skipped.append(
-            f'"{NEEDS_REVIEW_VIEW}" not created: no status was marked as waiting on a human'
-        )
-    thumbnail = v_names["thumbnail"]
-    gallery: JSON = {
-        "type": "gallery",
-        "properties": shown(v_ids, [v_names["task"], v_names["clip"], v_names["status"]]),
-        "cover_size": "medium",
-        "cover_aspect": "cover",
-    }
-    if thumbnail in v_ids:
-        gallery["cover"] = {"type": "property", "property_id": v_ids[thumbnail]}
-    plans.append(
-        ViewPlan(
-            CLIPS_VIEW,
-            "Videos",
-            videos_db,
-            {
-                "database_id": videos_db,
-                "data_source_id": str(videos["id"]),
-                "name": CLIPS_VIEW,
-                "type": "gallery",
-                "configuration": gallery,
-                # No group_by on a gallery (see the module doc): a task's rows are made
-                # together, so newest first keeps each task's clips side by side.
-                "sorts": [
-                    {"timestamp": "created_time", "direction": "descending"},
-                    {"property": v_ids[v_names["clip"]], "direction": "ascending"},
-                ]
-                if v_names["clip"] in v_ids
-                else None,
-            },
-        )
-    )
-    for plan in plans:
-        for key in [k for k, v in plan.body.items() if v is None]:
-            del plan.body[key]
-    return plans, skipped
+    plans, skipped = _tasks_views(settings, tasks, review_labels)
+    return [*plans, _clips_view(settings, videos)], skipped
 
 
 async def view_names(client: NotionClient, database_id: str) -> dict[str, str]:
