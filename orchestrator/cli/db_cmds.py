@@ -100,7 +100,10 @@ def doctor(ctx: typer.Context) -> None:
     table.add_column("")
     table.add_column("detail")
     for check in results:
-        table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAIL[/]", check.detail)
+        mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
+        if check.ok and check.warning:
+            mark = "[yellow]warn[/]"
+        table.add_row(check.name, mark, check.detail)
     Console().print(table)
     if not all(c.ok for c in results):
         raise typer.Exit(1)

@@ -74,6 +74,8 @@ async def build_runtime(
     notion = NotionClient(config.notion)
     channels = channels or load_channels(settings.channels_file)
     providers = ProviderRegistry(config.google, config.local, local_provider=local_provider)
+    # An unknown or retired model fails here, at start, with the setting to change.
+    providers.check(channels)
     ctx = PipelineContext(
         sessions=session_factory(engine, info={"metrics": metrics}),
         settings=settings,

@@ -24,14 +24,9 @@ async def test_storyboard_json_becomes_shots(
     assert len(board.shots) == 4
     assert [s.number for s in board.shots] == [1, 2, 3, 4]
     assert all(s.seconds == 8 and s.visual_prompt and s.narration for s in board.shots)
-    assert board.charge is not None
-    assert board.charge.unit == "request"
-    assert board.charge.usd > 0
     (req,) = fake_vertex.requests_for("generate")
     assert req.path.startswith("v1beta1/projects/test-project/locations/us-central1/")
-    assert (
-        req.model == "publishers/google/models/gemini-2.5-flash" or req.model == "gemini-2.5-flash"
-    )
+    assert req.model == "gemini-3.5-flash"
     config = req.body["generationConfig"]
     assert config["responseMimeType"] == "application/json"
     schema = config["responseSchema"]
@@ -114,8 +109,12 @@ async def test_narration_is_a_24khz_mono_wav(
     assert seconds == pytest.approx(expected, abs=0.01)
     assert narration.seconds == pytest.approx(expected, abs=0.01)
     assert narration.charge is not None
-    assert narration.charge.unit == "minute"
-    assert narration.charge.units == pytest.approx(expected / 60, rel=1e-3)
+    # Priced as TTS: the response's text tokens plus its audio tokens (25 a second).
+    assert narration.charge.unit == "token"
+    assert narration.charge.model == "gemini-2.5-flash-tts"
+    audio_tokens = round(expected * 25)
+    assert narration.charge.units == 8 + audio_tokens
+    assert narration.charge.usd == pytest.approx((8 * 0.50 + audio_tokens * 10.0) / 1e6)
     (req,) = fake_vertex.requests_for("generate")
     cfg = req.body["generationConfig"]
     assert cfg["responseModalities"] == ["AUDIO"]
@@ -149,4 +148,4 @@ async def test_express_mode_api_key(
     assert req.headers["x-goog-api-key"] == "AIzaExpressKey0123456789"
     assert "authorization" not in req.headers
     # Express mode has no projects/{p}/locations/{l} prefix.
-    assert req.path.startswith("v1beta1/publishers/google/models/gemini-2.5-flash-image:")
+    assert req.path.startswith("v1beta1/publishers/google/models/gemini-3.1-flash-image:")
