@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from google.genai import errors as genai_errors
 from google.genai import types
 
 from notion_sync.client import NotionClient
@@ -166,9 +167,7 @@ def _model_uses(config: AppConfig, channels: Channels) -> list[_Use]:
         for cap in CAPABILITIES:
             model = str(getattr(settings, f"{cap}_model"))
             setting = (
-                f"[channels.{channel.name}.models] {cap} in {channels.source}"
-                if cap in overridden
-                else ENV_VARS[cap]
+                f"[channels.{channel.name}.models] {cap}" if cap in overridden else ENV_VARS[cap]
             )
             uses.setdefault((cap, model, setting), _Use(cap, model, setting))
     return list(uses.values())
@@ -204,7 +203,12 @@ async def _model_row(client: Any, config: AppConfig, use: _Use, today: date) -> 
             model=entry.id,
             config=types.GetModelConfig(http_options=read_http_options(config.google)),
         )
-    except Exception as exc:  # the SDK's error tree is wide; map what we know
+    except genai_errors.APIError as exc:
+        # The status says it all (404: unknown or retired, 403: no access); Vertex's
+        # full message would only repeat the model path.
+        vertex = f"models.get answered HTTP {exc.code} {exc.status or ''}".rstrip()
+        found = None
+    except Exception as exc:  # transport and auth errors: map what we know
         secret = config.google.api_key.get_secret_value()
         err = map_error(exc, action="models.get", secrets=[secret])
         vertex = str(err) if err is not None else f"models.get: {type(exc).__name__}"

@@ -7,6 +7,7 @@ import json
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -103,7 +104,8 @@ def doctor(ctx: typer.Context) -> None:
         mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
         if check.ok and check.warning:
             mark = "[yellow]warn[/]"
-        table.add_row(check.name, mark, check.detail)
+        # Details quote settings like [channels.x.models]: text, not Rich markup.
+        table.add_row(check.name, mark, escape(check.detail))
     Console().print(table)
     if not all(c.ok for c in results):
         raise typer.Exit(1)

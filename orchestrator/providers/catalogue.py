@@ -437,12 +437,13 @@ def retirement_problem(
     days = entry.days_to_retirement(today)
     if days is None or days > RETIREMENT_WARNING_DAYS:
         return None
-    where = _where(entry.capability, setting)
-    fix = (
-        f"set {where}={entry.replacement}"
-        if entry.replacement
-        else f"set {where} to a newer {entry.capability} model"
-    )
+    where = setting or ENV_VARS[entry.capability]
+    if entry.replacement is None:
+        fix = f"set {where} to a newer {entry.capability} model"
+    elif where.startswith("["):  # a channels.toml key
+        fix = f'set {where} = "{entry.replacement}" in the channels file'
+    else:
+        fix = f"set {where}={entry.replacement}"
     if entry.retired(today):
         return (
             "retired",

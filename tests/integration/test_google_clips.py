@@ -25,7 +25,7 @@ from orchestrator.providers import (
     rephrase_for_safety,
     should_rephrase,
 )
-from tests.fakes.vertex import FakeVertex, b64decode_any, tiny_mp4, tiny_png
+from tests.fakes.vertex import FakeVertex, b64decode_any, tiny_jpeg, tiny_mp4, tiny_png
 from tests.fixtures.vertex import MakeGoogleSettings, static_credentials
 from tests.helpers.clips import poll_until_finished
 
@@ -398,3 +398,49 @@ async def test_filter_first_n_attempts_of_a_prompt(
 
     assert [r.state for r in results] == ["filtered", "filtered", "done"]
     assert fake_vertex.create_calls == {"a storm at sea": 3}
+
+
+async def test_jpeg_frames_are_sent_as_jpeg(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    start, end = Image(tiny_jpeg("s"), "image/jpeg"), Image(tiny_png("e"), "image/png")
+    await google_provider.start_clip(
+        ClipRequest(start_frame=start, end_frame=end, prompt="p", seconds=4, aspect="16:9")
+    )
+
+    (req,) = fake_vertex.requests_for("create")
+    instance = req.body["instances"][0]
+    assert instance["image"]["mimeType"] == "image/jpeg"
+    assert b64decode_any(instance["image"]["bytesBase64Encoded"]) == start.data
+    assert instance["lastFrame"]["mimeType"] == "image/png"
+
+
+async def test_1080p_takes_8_second_clips_only(
+    fake_vertex: FakeVertex, google_settings: MakeGoogleSettings
+) -> None:
+    provider = GoogleProvider(
+        google_settings(video_resolution="1080p", video_generate_audio=True),
+        credentials=static_credentials(),
+    )
+    try:
+        with pytest.raises(ProviderPermanentError, match="1080p clips of 8 seconds, not 4"):
+            await _start(provider, seconds=4)
+        assert fake_vertex.requests == []  # refused before any request
+        fake_vertex.polls_until_done = 0
+        result = await _wait(provider, await _start(provider, seconds=8))
+    finally:
+        await provider.aclose()
+
+    (req,) = fake_vertex.requests_for("create")
+    assert req.body["parameters"]["resolution"] == "1080p"
+    assert req.body["parameters"]["generateAudio"] is True
+    assert isinstance(result, ClipDone)
+    assert result.charge is not None
+    assert result.charge.usd == pytest.approx(8 * 0.40)  # 1080p with audio
+
+
+async def test_a_resolution_without_a_price_fails_at_build(
+    google_settings: MakeGoogleSettings,
+) -> None:
+    with pytest.raises(ConfigError, match="4k without audio"):
+        GoogleProvider(google_settings(video_resolution="4k"), credentials=static_credentials())
