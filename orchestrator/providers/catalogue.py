@@ -416,18 +416,26 @@ def model_entry(
     entry = CATALOGUE.get(model_id)
     where = _where(capability, setting)
     if entry is None:
-        choices = catalogued_ids(capability, provider="google") if capability else ()
-        hint = f" Known {capability} models: {', '.join(choices)}." if choices else ""
+        hint = f" (current {capability} models: {_current(capability)})" if capability else ""
         raise ConfigError(
             f"unknown model {model_id!r}: it is not in the model catalogue "
-            f"(orchestrator/providers/catalogue.py). Set {where} to a catalogued id.{hint}"
+            f"(orchestrator/providers/catalogue.py). Set {where} to a catalogued id{hint}"
         )
     if capability is not None and entry.capability != capability:
         raise ConfigError(
             f"model {model_id!r} is a {entry.capability} model, not a {capability} model: "
-            f"set {where} to one of {', '.join(catalogued_ids(capability, provider='google'))}"
+            f"set {where} to one of {_current(capability)}"
         )
     return entry
+
+
+def _current(capability: Capability) -> str:
+    today = date.today()
+    return ", ".join(
+        e.id
+        for e in _ENTRIES
+        if e.capability == capability and e.provider == "google" and not e.retired(today)
+    )
 
 
 def retirement_problem(

@@ -81,6 +81,7 @@ from orchestrator.providers.google_client import (
     hide_secrets_in_sdk_logs,
     is_rate_limited,
     is_safety_block,
+    is_safety_text,
     load_credentials,
     map_error,
     read_http_options,
@@ -89,7 +90,7 @@ from orchestrator.providers.google_client import (
 )
 from orchestrator.providers.settings import GoogleSettings
 
-__all__ = ["CLIP_SECONDS", "GoogleProvider", "check_models", "is_safety_message", "rpc_code_name"]
+__all__ = ["CLIP_SECONDS", "GoogleProvider", "check_models", "rpc_code_name"]
 
 log = structlog.get_logger(__name__)
 
@@ -109,10 +110,6 @@ _SAFETY_FINISH = frozenset(
         "IMAGE_PROHIBITED_CONTENT",
         "MODEL_ARMOR",
     }
-)
-_SAFETY_MESSAGE = re.compile(
-    r"support codes?:|usage guidelines|could not be submitted|safety (?:settings|filter)",
-    re.IGNORECASE,
 )
 _ASPECTS = frozenset({"16:9", "9:16"})
 
@@ -156,11 +153,6 @@ _STORYBOARD_SYSTEM = (
 
 def rpc_code_name(code: int) -> str:
     return _RPC_NAMES.get(code, f"RPC_{code}")
-
-
-def is_safety_message(message: str) -> bool:
-    """Whether an operation's error text is Vertex's "prompt could not be submitted"."""
-    return bool(_SAFETY_MESSAGE.search(message))
 
 
 def _enum_name(value: object) -> str:
@@ -624,7 +616,7 @@ class GoogleProvider:
             self._clip_seconds.pop(operation_name, None)
             code = int(operation.error.get("code", 2))
             message = self._redact(str(operation.error.get("message", "")))
-            if is_safety_message(message):
+            if is_safety_text(message):
                 # "The prompt could not be submitted ... Support codes: ...": the input
                 # was refused; nothing was generated or billed.
                 log.info("clip_polled", state="filtered", input_side=True)

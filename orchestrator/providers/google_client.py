@@ -44,6 +44,7 @@ __all__ = [
     "hide_secrets_in_sdk_logs",
     "is_rate_limited",
     "is_safety_block",
+    "is_safety_text",
     "load_credentials",
     "map_error",
     "read_http_options",
@@ -208,12 +209,17 @@ def error_message(exc: BaseException) -> str:
     return str(exc.message or "") if isinstance(exc, genai_errors.APIError) else ""
 
 
+def is_safety_text(message: str) -> bool:
+    """Whether an error text is Vertex's safety-filter wording (a refused input)."""
+    return bool(_SAFETY_WORDING.search(message))
+
+
 def is_safety_block(exc: BaseException) -> bool:
     """A 400 INVALID_ARGUMENT whose message is Vertex's safety-filter wording."""
     return (
         isinstance(exc, genai_errors.APIError)
         and exc.code == 400
-        and bool(_SAFETY_WORDING.search(error_message(exc)))
+        and is_safety_text(error_message(exc))
     )
 
 
