@@ -10,6 +10,7 @@ from reelgate.errors import PermanentError, ReelgateError, TransientError
 
 __all__ = [
     "ConfigError",
+    "ContentFiltered",
     "IllegalTransition",
     "MediaError",
     "OrchestratorError",
@@ -71,3 +72,18 @@ class SubmitOutcomeUnknown(ProviderTransientError):
     resubmit automatically: the lost-submission policy (a human, or a reconciliation
     step) decides, exactly as after a crash between submit and save.
     """
+
+
+class ContentFiltered(ProviderPermanentError):
+    """The provider's safety filter blocked a request or its output; nothing billed.
+
+    Raised for input-side blocks (a prompt or image refused before any work) and for
+    synchronous outputs withheld by the filter (IMAGE_SAFETY, promptFeedback). The
+    pipeline treats it like a filtered clip: the reason goes to the Error Log, $0 is
+    recorded, and the prompt is softened within the same bound as output filtering.
+    """
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...], model: str):
+        super().__init__(message)
+        self.reasons = reasons
+        self.model = model

@@ -33,6 +33,7 @@ tests/unit/test_error_tree.py checks this drawing against the classes that exist
             ├── ProviderTransientError +T
             │   └── SubmitOutcomeUnknown
             └── ProviderPermanentError +P
+                └── ContentFiltered
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ __all__ = [
     "export_key",
     "final_file_name",
     "final_key",
+    "image_extension",
     "keyframe_file_name",
     "keyframe_key",
     "keyframe_reference_file_name",
@@ -73,6 +74,13 @@ _CONTENT_TYPES: Final[dict[str, str]] = {
 }
 
 NarrationFormat = Literal["wav", "mp3", "m4a"]
+
+# Image types a keyframe may be stored as, and the extension each is named with.
+_IMAGE_EXTENSIONS: Final[dict[str, str]] = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+}
 
 
 def slugify(text: str, *, max_length: int = MAX_SLUG_LENGTH) -> str:
@@ -132,17 +140,25 @@ def _base(channel: str, task: str) -> str:
 # File names: a task's work folder, and the names Notion shows for attached files.
 
 
-def keyframe_file_name(number: int, attempt: int) -> str:
-    """``kf_03_a1.png``: keyframe 3, attempt 1."""
+def image_extension(mime_type: str) -> str:
+    """``png`` / ``jpg`` / ``webp``: the extension an image of `mime_type` is named with."""
+    ext = _IMAGE_EXTENSIONS.get(mime_type.split(";", 1)[0].strip().lower())
+    if ext is None:
+        raise StoragePermanentError(f"not a keyframe image type: {mime_type!r}")
+    return ext
+
+
+def keyframe_file_name(number: int, attempt: int, mime_type: str = "image/png") -> str:
+    """``kf_03_a1.png``: keyframe 3, attempt 1 (``kf_03_a1.jpg`` for a JPEG)."""
     n = _positive("keyframe number", number, minimum=0)
     a = _positive("attempt", attempt, minimum=1)
-    return f"kf_{n:02d}_a{a}.png"
+    return f"kf_{n:02d}_a{a}.{image_extension(mime_type)}"
 
 
-def keyframe_reference_file_name(number: int) -> str:
+def keyframe_reference_file_name(number: int, mime_type: str = "image/png") -> str:
     """``kf_03.png``: the newest attempt of keyframe 3, the look the next keyframe follows."""
     n = _positive("keyframe number", number, minimum=0)
-    return f"kf_{n:02d}.png"
+    return f"kf_{n:02d}.{image_extension(mime_type)}"
 
 
 def clip_file_name(number: int, attempt: int) -> str:
@@ -188,9 +204,12 @@ def final_file_name(round: int, ext: Literal["mp4", "srt"] = "mp4") -> str:
 # Keys: those names in their channel/task folder.
 
 
-def keyframe_key(channel: str, task: str, number: int, attempt: int) -> str:
-    """``{channel}/{task}/keyframes/kf_03_a1.png``"""
-    return validate_key(f"{_base(channel, task)}/keyframes/{keyframe_file_name(number, attempt)}")
+def keyframe_key(
+    channel: str, task: str, number: int, attempt: int, mime_type: str = "image/png"
+) -> str:
+    """``{channel}/{task}/keyframes/kf_03_a1.png`` (``.jpg`` for a JPEG)."""
+    name = keyframe_file_name(number, attempt, mime_type)
+    return validate_key(f"{_base(channel, task)}/keyframes/{name}")
 
 
 def clip_key(channel: str, task: str, number: int, attempt: int) -> str:

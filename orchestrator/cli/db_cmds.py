@@ -7,6 +7,7 @@ import json
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -100,7 +101,11 @@ def doctor(ctx: typer.Context) -> None:
     table.add_column("")
     table.add_column("detail")
     for check in results:
-        table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAIL[/]", check.detail)
+        mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
+        if check.ok and check.warning:
+            mark = "[yellow]warn[/]"
+        # Details quote settings like [channels.x.models]: text, not Rich markup.
+        table.add_row(check.name, mark, escape(check.detail))
     Console().print(table)
     if not all(c.ok for c in results):
         raise typer.Exit(1)

@@ -77,6 +77,8 @@ async def build_runtime(
     # The board's status labels hold for the whole process (see state/labels.py).
     install_labels(channels.status_labels)
     providers = ProviderRegistry(config.google, config.local, local_provider=local_provider)
+    # An unknown or retired model fails here, at start, with the setting to change.
+    providers.check(channels)
     ctx = PipelineContext(
         sessions=session_factory(engine, info={"metrics": metrics}),
         settings=settings,

@@ -116,6 +116,11 @@ class Keyframe(Base):
     public_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     file_upload_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The image's real type (image models may answer JPEG): names its file and is sent
+    # to Veo with it.
+    mime_type: Mapped[str] = mapped_column(
+        String(40), default="image/png", server_default="image/png"
+    )
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -13,6 +13,7 @@ from orchestrator.media.export import (
 )
 from orchestrator.media.faststart import faststart
 from orchestrator.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from orchestrator.media.imagetype import sniff_image_type
 from orchestrator.media.mp4boxes import Box, is_faststart, iter_top_level_boxes
 from orchestrator.media.probe import MediaInfo, probe, probe_sync
 from orchestrator.media.thumbs import contact_sheet, contact_sheet_size, first_frame, thumbnail
@@ -37,6 +38,7 @@ __all__ = [
     "probe",
     "probe_sync",
     "run_ffmpeg",
+    "sniff_image_type",
     "thumbnail",
     "write_wav_silence",
 ]

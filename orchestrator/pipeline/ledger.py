@@ -1,4 +1,8 @@
-"""Recording paid calls: every Charge lands in cost_ledger and on the task's total."""
+"""Recording paid calls: every Charge lands in cost_ledger and on the task's total.
+
+A call the provider's safety filter blocked is recorded too, at $0 (`record_blocked`),
+so the ledger shows every attempt.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orchestrator.db.models import CostEntry, Task
+from orchestrator.errors import ContentFiltered
 from orchestrator.metrics import Metrics
 from orchestrator.providers.base import Charge
+from orchestrator.providers.catalogue import CATALOGUE
 
-__all__ = ["record_charge"]
+__all__ = ["record_blocked", "record_charge"]
 
 
 async def record_charge(
@@ -52,3 +58,25 @@ async def record_charge(
     set_committed_value(task, "cost_usd", float(total))
     metrics.cost_usd.labels(provider=charge.provider, model=charge.model).inc(charge.usd)
     return charge.usd
+
+
+async def record_blocked(
+    session: AsyncSession,
+    task: Task,
+    blocked: ContentFiltered,
+    *,
+    provider: str,
+    kind: str,
+    metrics: Metrics,
+    clip_id: int | None = None,
+) -> None:
+    """A call the safety filter blocked: in the ledger at $0 (nothing is billed)."""
+    entry = CATALOGUE.get(blocked.model)
+    charge = Charge(
+        provider=provider,
+        model=blocked.model,
+        units=0.0,
+        unit=entry.unit if entry is not None else "request",
+        usd=0.0,
+    )
+    await record_charge(session, task, charge, kind=kind, metrics=metrics, clip_id=clip_id)

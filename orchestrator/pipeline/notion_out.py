@@ -165,7 +165,9 @@ def clip_row_fields(clip: Clip, keyframes: dict[int, Keyframe]) -> dict[str, Any
         if kf is not None:
             ref = (
                 file_ref(
-                    keyframe_file_name(kf.number, kf.attempt), kf.public_url, kf.file_upload_id
+                    keyframe_file_name(kf.number, kf.attempt, kf.mime_type),
+                    kf.public_url,
+                    kf.file_upload_id,
                 )
                 if kf.attempt
                 else None  # not rendered yet

@@ -33,7 +33,13 @@ from orchestrator.pipeline.notion_out import (
 )
 from orchestrator.pipeline.queries import load_keyframes
 from orchestrator.providers.backoff import backoff_delay
-from orchestrator.providers.base import ClipDone, ClipFailed, ClipFiltered, ClipPending
+from orchestrator.providers.base import (
+    ClipDone,
+    ClipFailed,
+    ClipFiltered,
+    ClipOutcomeUnknown,
+    ClipPending,
+)
 from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import ClipStatus, transition_clip
 from storage.keys import clip_file_name, clip_key, thumb_file_name, thumb_key
@@ -140,6 +146,15 @@ async def _poll_bound(
         await _filtered(ctx, clip_id, result, providers.rai_rephrase_retries)
     elif isinstance(result, ClipFailed):
         await _failed(ctx, clip_id, result)
+    elif isinstance(result, ClipOutcomeUnknown):
+        # It may have been generated and billed: flagged like a lost submission.
+        ctx.metrics.lost_submissions.inc()
+        await _finish(
+            ctx,
+            clip_id,
+            ClipStatus.LOST,
+            f"{result.message}; name it at the video review to pay for it again",
+        )
 
 
 async def _reschedule(ctx: PipelineContext, clip_id: int) -> None:

@@ -1,4 +1,4 @@
-"""Generation providers: one protocol per capability, one registry, one price table.
+"""Generation providers: one protocol per capability, one registry, one model catalogue.
 
 - `base`: the protocols the pipeline calls (`start_clip(ClipRequest)` / `poll_clip`, ...)
   and the values they return; `ProviderSet` is what one channel uses.
@@ -6,7 +6,9 @@
 - `google` (Vertex AI via google-genai) and `local` (ffmpeg/Pillow on this machine).
 - `safety`: the provider-neutral prompt rephrase after a safety filter.
 - `backoff`: the poll cadence of long-running operations.
-- `pricing`: what each model costs.
+- `catalogue`: every model reelgate may call: capability, prices, retirement, latency
+  and quota (`model_entry`, `quote_clip`, `quote_tokens`, `quote_image`, `quote_speech`).
+- `gcs`: reading gs:// results with the project's credentials.
 
 Provider errors (including `SubmitOutcomeUnknown`) live in `orchestrator.errors`.
 """
@@ -20,6 +22,7 @@ from orchestrator.providers.base import (
     ClipDone,
     ClipFailed,
     ClipFiltered,
+    ClipOutcomeUnknown,
     ClipPending,
     ClipPoll,
     ClipProvider,
@@ -33,22 +36,39 @@ from orchestrator.providers.base import (
     Storyboard,
     StoryboardProvider,
 )
+from orchestrator.providers.catalogue import (
+    CAPABILITIES,
+    CATALOGUE,
+    ENV_VARS,
+    Capability,
+    ModelEntry,
+    charge_for,
+    model_entry,
+    quote_clip,
+    quote_image,
+    quote_speech,
+    quote_tokens,
+    retirement_problem,
+)
 from orchestrator.providers.google import CLIP_SECONDS, GoogleProvider
 from orchestrator.providers.local import LocalProvider
 from orchestrator.providers.local_settings import LocalProviderSettings
-from orchestrator.providers.pricing import PRICES, Price, charge_for, price_for
 from orchestrator.providers.registry import ProviderRegistry
 from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
 from orchestrator.providers.settings import GoogleSettings
 
 __all__ = [
+    "CAPABILITIES",
+    "CATALOGUE",
     "CLIP_SECONDS",
-    "PRICES",
+    "ENV_VARS",
     "Aspect",
+    "Capability",
     "Charge",
     "ClipDone",
     "ClipFailed",
     "ClipFiltered",
+    "ClipOutcomeUnknown",
     "ClipPending",
     "ClipPoll",
     "ClipProvider",
@@ -59,9 +79,9 @@ __all__ = [
     "KeyframeProvider",
     "LocalProvider",
     "LocalProviderSettings",
+    "ModelEntry",
     "Narration",
     "NarrationProvider",
-    "Price",
     "ProviderRegistry",
     "ProviderSet",
     "Shot",
@@ -69,7 +89,12 @@ __all__ = [
     "StoryboardProvider",
     "backoff_delay",
     "charge_for",
-    "price_for",
+    "model_entry",
+    "quote_clip",
+    "quote_image",
+    "quote_speech",
+    "quote_tokens",
     "rephrase_for_safety",
+    "retirement_problem",
     "should_rephrase",
 ]

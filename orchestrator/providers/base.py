@@ -15,6 +15,7 @@ __all__ = [
     "ClipDone",
     "ClipFailed",
     "ClipFiltered",
+    "ClipOutcomeUnknown",
     "ClipPending",
     "ClipPoll",
     "ClipProvider",
@@ -39,7 +40,7 @@ class Charge:
     provider: str
     model: str
     units: float
-    unit: str  # "second" | "image" | "minute" | "request"
+    unit: str  # the model's ledger unit: "token" | "second" | "image" | "minute" | "request"
     usd: float
 
 
@@ -116,7 +117,19 @@ class ClipFailed:
     state: Literal["failed"] = "failed"
 
 
-ClipPoll = ClipPending | ClipDone | ClipFiltered | ClipFailed
+@dataclass(frozen=True)
+class ClipOutcomeUnknown:
+    """The operation finished with neither a video nor a filter reason.
+
+    The generation may have run (and been billed) with its result lost: handled like a
+    lost submission (flagged for a human), never resubmitted automatically.
+    """
+
+    message: str
+    state: Literal["unknown"] = "unknown"
+
+
+ClipPoll = ClipPending | ClipDone | ClipFiltered | ClipFailed | ClipOutcomeUnknown
 
 
 @dataclass(frozen=True)
@@ -187,3 +200,6 @@ class ProviderSet:
     narration: NarrationProvider
     models: dict[str, str] = field(default_factory=dict)  # capability -> model
     rai_rephrase_retries: int = 1
+    # What each clip create asks for beyond its length (priced by the catalogue).
+    video_resolution: str | None = None
+    video_audio: bool = False

@@ -15,8 +15,10 @@ Verified against google-genai 3.4 (`_api_client.py`):
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 import google.auth
 import google.auth.credentials
@@ -38,15 +40,37 @@ from orchestrator.providers.settings import GoogleSettings
 __all__ = [
     "build_client",
     "create_http_options",
+    "error_message",
     "hide_secrets_in_sdk_logs",
+    "is_rate_limited",
+    "is_safety_block",
+    "is_safety_text",
+    "load_credentials",
     "map_error",
     "read_http_options",
     "redact",
+    "retry_delay_s",
 ]
 
 _CLOUD_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 # HTTP statuses worth another try: timeouts, rate limits, server trouble.
 _TRANSIENT_HTTP = frozenset({408, 429, 500, 502, 503, 504})
+# On a create, these mean the request reached Vertex and its fate is unknown: a 500
+# INTERNAL or a 502/504 from the front end may come after the operation was started
+# (and billed). 429 and 503 mean Vertex did not take the request.
+_CREATE_OUTCOME_UNKNOWN_HTTP = frozenset({500, 502, 504})
+# How Vertex words an input-side safety block (a 400 on create or generate, or a
+# finished operation's error): "The prompt could not be submitted. This prompt contains
+# words that violate Vertex AI's usage guidelines. ... Support codes: 29310472", or an
+# input image "blocked by your current safety settings". The support codes are listed
+# at docs.cloud.google.com/vertex-ai/generative-ai/docs/multimodal/gemini-image-responsible-ai
+# (checked 2026-12-01).
+_SAFETY_WORDING = re.compile(
+    r"support codes?:|usage guidelines|could not be submitted|safety (?:settings|filter)"
+    r"|responsible ai|prohibited content",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 try:  # google-genai prefers httpx2 when it is installed.
     import httpx2
@@ -82,7 +106,7 @@ def build_client(
             "unless REELGATE_GOOGLE_API_KEY (Vertex AI express mode) is set"
         )
     if credentials is None and settings.credentials_file is not None:
-        credentials = _load_service_account(str(settings.credentials_file))
+        credentials = load_credentials(settings)
     return genai.Client(
         vertexai=True,
         project=settings.project,
@@ -92,14 +116,20 @@ def build_client(
     )
 
 
-def _load_service_account(path: str) -> google.auth.credentials.Credentials:
+def load_credentials(settings: GoogleSettings) -> google.auth.credentials.Credentials:
+    """The project's credentials: the service-account file, else Application Default."""
+    path = settings.credentials_file
     try:
-        creds, _ = google.auth.load_credentials_from_file(path, scopes=[_CLOUD_SCOPE])  # type: ignore[no-untyped-call]
+        if path is not None:
+            creds, _ = google.auth.load_credentials_from_file(str(path), scopes=[_CLOUD_SCOPE])  # type: ignore[no-untyped-call]
+        else:
+            creds, _ = google.auth.default(scopes=[_CLOUD_SCOPE])  # type: ignore[no-untyped-call]
     except (OSError, google.auth.exceptions.DefaultCredentialsError) as exc:
         # The message names the file, never its contents.
-        raise ConfigError(
-            f"cannot load Google credentials file {path}: {type(exc).__name__}"
-        ) from None
+        where = (
+            f"credentials file {path}" if path is not None else "application default credentials"
+        )
+        raise ConfigError(f"cannot load Google {where}: {type(exc).__name__}") from None
     return creds  # type: ignore[no-any-return]
 
 
@@ -174,19 +204,61 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def error_message(exc: BaseException) -> str:
+    """The server's own words for an APIError ('' otherwise)."""
+    return str(exc.message or "") if isinstance(exc, genai_errors.APIError) else ""
+
+
+def is_safety_text(message: str) -> bool:
+    """Whether an error text is Vertex's safety-filter wording (a refused input)."""
+    return bool(_SAFETY_WORDING.search(message))
+
+
+def is_safety_block(exc: BaseException) -> bool:
+    """A 400 INVALID_ARGUMENT whose message is Vertex's safety-filter wording."""
+    return (
+        isinstance(exc, genai_errors.APIError)
+        and exc.code == 400
+        and is_safety_text(error_message(exc))
+    )
+
+
+def is_rate_limited(exc: BaseException) -> bool:
+    return isinstance(exc, genai_errors.APIError) and exc.code == 429
+
+
+def retry_delay_s(exc: BaseException) -> float | None:
+    """The delay a 429's google.rpc.RetryInfo detail asks for ("3s"), if any."""
+    if not isinstance(exc, genai_errors.APIError) or not isinstance(exc.details, dict):
+        return None
+    error: Any = exc.details.get("error", exc.details)
+    details = error.get("details") if isinstance(error, dict) else None
+    for detail in details if isinstance(details, list) else []:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            if match:
+                return float(match.group(1))
+    return None
+
+
 def map_error(
     exc: BaseException, *, action: str, secrets: Iterable[str] = (), submit: bool = False
 ) -> ProviderError | None:
     """Our error for a library error raised during `action`; None if not ours to map.
 
-    `submit=True` marks a paid create call: a timeout or dropped connection there
-    means the outcome is unknown (`SubmitOutcomeUnknown`), not merely transient.
+    `submit=True` marks a paid create call: a timeout, a dropped connection or a
+    500/502/504 there means the outcome is unknown (`SubmitOutcomeUnknown`), not merely
+    transient.
     """
     secrets = tuple(secrets)
     if isinstance(exc, genai_errors.APIError):
         message = redact(
             f"{action}: HTTP {exc.code} {exc.status or ''}: {exc.message or ''}", secrets
         )
+        if submit and exc.code in _CREATE_OUTCOME_UNKNOWN_HTTP:
+            return SubmitOutcomeUnknown(
+                f"{message.strip()}; the operation may exist - do not resubmit blindly"
+            )
         if exc.code in _TRANSIENT_HTTP:
             return ProviderTransientError(message.strip())
         return ProviderPermanentError(message.strip(), detail=redact(str(exc.details), secrets))

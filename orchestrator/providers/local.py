@@ -23,6 +23,7 @@ from orchestrator.providers.base import (
     Narration,
     Storyboard,
 )
+from orchestrator.providers.catalogue import charge_for
 from orchestrator.providers.local_clips import CLIP_MODEL, LocalClipRenderer
 from orchestrator.providers.local_images import render_card
 from orchestrator.providers.local_settings import LocalProviderSettings
@@ -36,7 +37,6 @@ from orchestrator.providers.local_voice import (
     speech_seconds,
     wav_seconds,
 )
-from orchestrator.providers.pricing import charge_for
 
 __all__ = [
     "CLIP_MODEL",
@@ -58,8 +58,8 @@ ESPEAK_MODEL = "local-tts"
 
 
 def _free(model: str, units: float) -> Charge:
-    # Through the price table (all local models at $0) so the ledger sees every call.
-    return charge_for(PROVIDER, model, units)
+    # Through the catalogue (all local models at $0) so the ledger sees every call.
+    return charge_for(model, units)
 
 
 class LocalProvider:

@@ -38,9 +38,9 @@ from orchestrator.providers.base import (
     ClipPoll,
     ClipRequest,
 )
+from orchestrator.providers.catalogue import quote_clip, unbilled
 from orchestrator.providers.local_images import decode_image, encode_png
 from orchestrator.providers.local_settings import LocalProviderSettings
-from orchestrator.providers.pricing import charge_for
 
 __all__ = [
     "CLIP_MODEL",
@@ -295,7 +295,8 @@ class LocalClipRenderer:
         _write_atomic(op_dir / _REQUEST, json.dumps(request, indent=2, sort_keys=True).encode())
 
     def _charge(self, seconds: float, *, billed: bool = True) -> Charge:
-        return charge_for("local", CLIP_MODEL, float(seconds), billed=billed)
+        charge = quote_clip(CLIP_MODEL, float(seconds))
+        return charge if billed else unbilled(charge)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

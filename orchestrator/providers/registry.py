@@ -4,8 +4,8 @@ A channel names its provider kind (`local` or `google`), may override model ids 
 the number of automatic rephrases after a safety filter. The registry builds each
 distinct combination once, on first use, and hands the same instances to every
 channel that asks for it, so they share one HTTP pool or one render queue. The
-daemon makes one registry at start (orchestrator/daemon/runtime.py) and closes it
-at exit.
+daemon makes one registry at start (orchestrator/daemon/runtime.py), checks every
+channel's models against the catalogue there (`check`), and closes it at exit.
 
 To add a provider kind: implement the protocols of `orchestrator.providers.base`,
 then build it in `ProviderRegistry._build`.
@@ -13,10 +13,14 @@ then build it in `ProviderRegistry._build`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.errors import ConfigError
 from orchestrator.providers.base import ProviderSet
-from orchestrator.providers.google import GoogleProvider
+from orchestrator.providers.catalogue import CAPABILITIES, ENV_VARS, Capability
+from orchestrator.providers.google import GoogleProvider, check_models
 from orchestrator.providers.local import (
     CLIP_MODEL,
     KEYFRAME_MODEL,
@@ -77,6 +81,40 @@ class ProviderRegistry:
     def __call__(self, channel: ChannelConfig) -> ProviderSet:
         return self.for_channel(channel)
 
+    def google_settings(self, channel: ChannelConfig) -> GoogleSettings:
+        """The Google settings `channel` runs with: the global ones plus its overrides."""
+        models = channel.models.model_dump(exclude_none=True) if channel.models else {}
+        overrides = {
+            f"{name}_model": value for name, value in models.items() if name in _CAPABILITIES
+        }
+        return self._google.model_copy(update=overrides)
+
+    def check(self, channels: Iterable[ChannelConfig], *, today: date | None = None) -> None:
+        """Every google channel's models are catalogued and not retired; else ConfigError.
+
+        Run at start, so a mistyped or retired model stops the daemon with the setting
+        to change instead of failing at the first paid call.
+        """
+        problems: list[str] = []
+        for channel in channels:
+            if channel.provider != "google":
+                continue
+            overridden = channel.models.model_dump(exclude_none=True) if channel.models else {}
+            where: dict[Capability, str] = {
+                cap: (
+                    f"[channels.{channel.name}.models] {cap}"
+                    if cap in overridden
+                    else ENV_VARS[cap]
+                )
+                for cap in CAPABILITIES
+            }
+            try:
+                check_models(self.google_settings(channel), today=today, where=where)
+            except ConfigError as exc:
+                problems.append(f"channel {channel.name!r}: {exc}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
     async def aclose(self) -> None:
         """Close every provider made (HTTP pools, running renders) exactly once."""
         seen: set[int] = set()
@@ -102,10 +140,9 @@ class ProviderRegistry:
                 dict(LOCAL_MODELS),
                 rai_rephrase_retries=_LOCAL_RAI_REPHRASE_RETRIES if retries is None else retries,
             )
-        overrides = {
-            f"{name}_model": value for name, value in models.items() if name in _CAPABILITIES
-        }
-        settings = self._google.model_copy(update=overrides)
+        settings = self._google.model_copy(
+            update={f"{n}_model": v for n, v in models.items() if n in _CAPABILITIES}
+        )
         google = GoogleProvider(settings)
         return ProviderSet(
             "google",
@@ -120,4 +157,6 @@ class ProviderRegistry:
                 "tts": settings.tts_model,
             },
             rai_rephrase_retries=settings.rai_rephrase_retries if retries is None else retries,
+            video_resolution=settings.video_resolution,
+            video_audio=settings.video_generate_audio,
         )

@@ -101,6 +101,7 @@ def _clip_table() -> dict[tuple[ClipStatus, ClipStatus], str]:
         (c.SUBMITTING, c.PLANNED): "refused transiently, or lost and resubmitted",
         (c.SUBMITTING, c.FAILED): "refused permanently",
         (c.SUBMITTING, c.LOST): "lost mid-call: a human decides",
+        (c.SUBMITTING, c.RAI_FILTERED): "input blocked by the safety filter",
         # The operation poller's outcomes; `planned` retries (softened prompt after
         # a safety filter, or a transient failure that produced nothing).
         (c.POLLING, c.COMPLETE): "video stored",
@@ -108,6 +109,7 @@ def _clip_table() -> dict[tuple[ClipStatus, ClipStatus], str]:
         (c.POLLING, c.RAI_FILTERED): "filtered by the provider",
         (c.POLLING, c.TIMED_OUT): "no result before the deadline",
         (c.POLLING, c.FAILED): "the operation failed",
+        (c.POLLING, c.LOST): "finished with no video and no reason: a human decides",
         (c.COMPLETE, c.APPROVED): "video gate approved",
     }
     # A review names finished clips only (never one in flight); a re-plan starts a

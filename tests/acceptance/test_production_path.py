@@ -1,8 +1,9 @@
 """Acceptance 2: the demo scenario on the production path.
 
-google-genai (Vertex, express mode) against the fake Vertex server, R2 through boto3
-against moto's server, PostgreSQL. Clip 1 is RAI-filtered on its first try (then
-rephrased, recorded at $0) and one operation poll answers 503.
+google-genai (Vertex, express mode) against the strict fake Vertex server (catalogued
+model ids only, operations that take seconds), R2 through boto3 against moto's server,
+PostgreSQL. Clip 1 is RAI-filtered on its first try (then rephrased, recorded at $0)
+and one operation poll answers 503.
 """
 
 from __future__ import annotations
@@ -125,7 +126,14 @@ async def test_production_path(
     assert len(ledger) == 7
     assert sum(1 for e in ledger if e.usd == 0.0) == 1  # the filtered one
     assert all(e.usd > 0 for e in ledger if e.usd != 0.0)
-    assert summary.cost_usd == pytest.approx(sum(e.usd for e in ledger) + 0.195 + 0.003, abs=0.05)
+    # Clips, plus 5 keyframes x $0.067 (gemini-3.1-flash-image) and the storyboard's and
+    # narration's tokens (a few tenths of a cent each).
+    assert summary.cost_usd == pytest.approx(
+        sum(e.usd for e in ledger) + 5 * 0.067 + 0.005, abs=0.05
+    )
+    # Every operation took seconds (the fake's realistic latency), yet each clip was
+    # created once and polled until done.
+    assert all(op.polls >= 2 for op in fake_vertex.operations.values() if op.outcome == "video")
 
     # Clips live in R2 (moto): immutable keys, one per attempt that made a video
     # (the filtered attempt made none), earlier attempts kept.

@@ -1,4 +1,4 @@
-"""A fake Vertex AI endpoint that the real google-genai SDK talks to over loopback.
+"""A strict fake Vertex AI endpoint that the real google-genai SDK talks to over loopback.
 
 Point a client at it with ``HttpOptions(base_url=fake.url)`` and ``vertexai=True``
 (project + location with static-token credentials, or an express-mode api key).
@@ -8,16 +8,28 @@ Routes (any API version prefix, with or without ``projects/{p}/locations/{l}/``)
 - ``.../models/{model}:fetchPredictOperation`` - Veo poll, body ``{"operationName"}``
 - ``.../models/{model}:generateContent`` - Gemini text/JSON, IMAGE and AUDIO output
 - ``.../models/{model}:predict`` - Imagen
+- ``GET .../publishers/google/models/{model}`` - models.get (google-genai sends it
+  without the project prefix when vertexai=True: ``_api_client._build_request``)
+- ``GET storage/v1/b/{bucket}/o/{object}?alt=media`` - Cloud Storage reads of clips
+  written to ``parameters.storageUri`` (bearer token required, as on GCS)
 
-Wire shapes mirror Vertex: errors are ``{"error": {"code", "message", "status"}}``;
-a finished Veo operation carries ``response`` with ``@type``
-``...GenerateVideoResponse``, ``videos[]`` (``bytesBase64Encoded`` or ``gcsUri``)
-and ``raiMediaFilteredCount`` / ``raiMediaFilteredReasons``; a failed one carries
-``error: {code, message}`` with a google.rpc code; a pending one only its name.
+Strict like Vertex: a model id that is not in the catalogue (or is retired) answers
+404 NOT_FOUND; Veo parameters out of range answer 400 INVALID_ARGUMENT; a per-model
+requests-per-minute quota answers 429 RESOURCE_EXHAUSTED; safety filters answer as
+Vertex does (a 400 in its safety wording, a finished operation's error,
+``promptFeedback.blockReason``, an ``IMAGE_SAFETY`` finish reason).
+
+Wire shapes mirror Vertex: errors are ``{"error": {"code", "message", "status",
+"details"}}``; a finished Veo operation carries ``response`` with ``@type``
+``...GenerateVideoResponse``, ``videos[]`` (``bytesBase64Encoded``, or ``gcsUri`` when
+the request named ``storageUri``) and ``raiMediaFilteredCount`` /
+``raiMediaFilteredReasons``; a failed one carries ``error: {code, message}`` with a
+google.rpc code; a pending one only its name.
 
 Knobs are plain attributes and methods, safe to change while the server runs.
-Counters (``create_calls`` per prompt, ``poll_calls`` per operation) and the
-request log live in the test process, so they also count a subprocess's calls.
+Counters (``create_calls`` per prompt on arrival, ``accepted_creates`` per prompt
+that made an operation, ``poll_calls`` per operation) and the request log live in
+the test process, so they also count a subprocess's calls.
 """
 
 from __future__ import annotations
@@ -37,8 +49,10 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from PIL import Image as PILImage
 from starlette.applications import Starlette
@@ -47,19 +61,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestrator.media.ffmpeg import ffmpeg_exe
+from orchestrator.providers.catalogue import CATALOGUE
 from reelgate.serving import ThreadedServer
 
 __all__ = [
+    "INPUT_BLOCK_MESSAGE",
+    "REALISTIC_OPERATION_SECONDS",
     "RPC_STATUS",
     "FakeOperation",
     "FakeVertex",
     "RecordedRequest",
     "b64decode_any",
+    "tiny_jpeg",
     "tiny_mp4",
     "tiny_png",
 ]
 
-Action = Literal["create", "poll", "generate", "predict"]
+Action = Literal["create", "poll", "generate", "predict", "get_model"]
 
 _ACTIONS: dict[str, Action] = {
     "predictLongRunning": "create",
@@ -86,7 +104,25 @@ _DEFAULT_RAI_REASON = (
     "Unable to show generated videos. All videos were filtered out because they "
     "violated Vertex AI's usage guidelines. Support codes: 58061214"
 )
+# Vertex's wording for a prompt refused before generation (support code 29310472 is
+# "celebrity / prompt input" in the Vertex Gemini image RAI table, checked 2026-12-01).
+INPUT_BLOCK_MESSAGE = (
+    "The prompt could not be submitted. This prompt contains words that violate Vertex "
+    "AI's usage guidelines. Try rephrasing the prompt. If you think this was an error, "
+    "send feedback. Support codes: 29310472"
+)
+_IMAGE_SAFETY_MESSAGE = (
+    "Unable to show the generated image. The image was filtered out because it violated "
+    "Google's Generative AI Prohibited Use policy. Support codes: 17301594"
+)
 PCM_RATE = 24_000
+# Gemini TTS bills 25 audio tokens per second of speech.
+_AUDIO_TOKENS_PER_SECOND = 25
+# Operations take seconds, not zero: what acceptance tests run with (Veo's published
+# range is 11 s to 6 min; a few seconds keeps the suite short but exercises waiting).
+REALISTIC_OPERATION_SECONDS = 3.0
+_VEO_ASPECTS = ("16:9", "9:16")
+_MODEL_DOCS = "https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions"
 
 
 @functools.cache
@@ -131,13 +167,30 @@ def b64decode_any(data: str) -> bytes:
     return base64.b64decode(data + "=" * (-len(data) % 4))
 
 
-def tiny_png(seed: str, size: tuple[int, int] = (64, 36)) -> bytes:
-    """A small solid-colour PNG whose colour depends on `seed`."""
+def _tiny_image(seed: str, size: tuple[int, int], fmt: str) -> bytes:
     digest = uuid.uuid5(uuid.NAMESPACE_OID, seed).bytes
     img = PILImage.new("RGB", size, (digest[0], digest[1], digest[2]))
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
+    img.save(buf, format=fmt)
     return buf.getvalue()
+
+
+def tiny_png(seed: str, size: tuple[int, int] = (64, 36)) -> bytes:
+    """A small solid-colour PNG whose colour depends on `seed`."""
+    return _tiny_image(seed, size, "PNG")
+
+
+def tiny_jpeg(seed: str, size: tuple[int, int] = (64, 36)) -> bytes:
+    """A small solid-colour JPEG whose colour depends on `seed`."""
+    return _tiny_image(seed, size, "JPEG")
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
 
 
 def _pcm_tone(seconds: float) -> bytes:
@@ -166,10 +219,11 @@ class FakeOperation:
     attempt: int  # 1 = first create call for this prompt
     created_at: float
     request: dict[str, Any]
-    outcome: Literal["video", "filtered", "error", "never"] = "video"
+    outcome: Literal["video", "filtered", "error", "never", "empty"] = "video"
     reasons: tuple[str, ...] = ()
     error: dict[str, Any] | None = None
     polls: int = 0
+    delivered: bool = False  # its clips were written to storageUri
 
 
 @dataclass
@@ -190,6 +244,33 @@ class _HttpFailure:
     status: int
     remaining: int
     message: str
+    details: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class _GenerateRule:
+    pattern: re.Pattern[str]
+    first_n: int | None
+    kind: Literal["prompt_feedback", "image_safety", "invalid_argument"]
+
+    def applies(self, prompt: str, attempt: int) -> bool:
+        if not self.pattern.search(prompt):
+            return False
+        return self.first_n is None or attempt <= self.first_n
+
+
+def _bad_request(field_name: str, description: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [{"field": field_name, "description": description}],
+        }
+    ]
+
+
+def _retired_today() -> set[str]:
+    today = date.today()
+    return {e.id for e in CATALOGUE.values() if e.provider == "google" and e.retired(today)}
 
 
 @dataclass
@@ -198,28 +279,46 @@ class FakeVertex:
 
     # An operation is done after this many polls answered "pending" ...
     polls_until_done: int = 1
-    # ... and no sooner than this many seconds after its create call.
+    # ... and no sooner than this many seconds after its create call
+    # (REALISTIC_OPERATION_SECONDS in acceptance tests).
     seconds_until_done: float = 0.0
-    # Where finished videos are: inline bytes or a gs:// URI.
-    video_delivery: Literal["bytes", "gcs"] = "bytes"
     # Added before every response (ms-scale in tests).
     latency_s: float = 0.0
     # Replaces the JSON text generateContent returns (e.g. invalid JSON).
     json_text: str | None = None
+    # Thinking tokens a JSON (storyboard) answer reports in usageMetadata.
+    thoughts_tokens: int = 200
     # Seconds of speech per word of TTS input.
     tts_seconds_per_word: float = 0.4
+    # Keyframes come back as PNG or (like current image models may) JPEG ...
+    image_format: Literal["png", "jpeg"] = "png"
+    # ... labelled with this MIME type (None: the true one).
+    image_mime_label: str | None = None
     # Error messages repeat the caller's credentials (to test that we redact them).
     echo_credentials_in_errors: bool = False
     # Vertex rejects other durations for Veo 3.x with INVALID_ARGUMENT.
     allowed_durations: tuple[int, ...] = (4, 6, 8)
+    # Model ids Vertex serves besides the catalogue's Google models, and those retired.
+    extra_models: set[str] = field(default_factory=set)
+    retired_models: set[str] = field(default_factory=_retired_today)
+    # Requests per minute per model (create and generate calls), and the window.
+    rpm_quota: dict[str, int] = field(default_factory=dict)
+    quota_window_s: float = 60.0
 
     create_calls: Counter[str] = field(default_factory=Counter)
+    accepted_creates: Counter[str] = field(default_factory=Counter)
+    generate_calls: Counter[str] = field(default_factory=Counter)
     poll_calls: Counter[str] = field(default_factory=Counter)
     requests: list[RecordedRequest] = field(default_factory=list)
     operations: dict[str, FakeOperation] = field(default_factory=dict)
+    # Objects written to storageUri buckets: gs:// URI -> bytes.
+    gcs_objects: dict[str, bytes] = field(default_factory=dict)
 
     _rules: list[_PromptRule] = field(default_factory=list)
+    _create_blocks: list[_PromptRule] = field(default_factory=list)
+    _generate_rules: list[_GenerateRule] = field(default_factory=list)
     _failures: dict[str, list[_HttpFailure]] = field(default_factory=dict)
+    _quota_hits: dict[str, list[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _http: ThreadedServer | None = None
 
@@ -244,16 +343,79 @@ class FakeVertex:
         with self._lock:
             self._rules.append(_PromptRule(re.compile(pattern), first_n, error=err))
 
+    def block_prompts(
+        self,
+        pattern: str,
+        *,
+        at: Literal["create", "operation"] = "create",
+        first_n: int | None = None,
+        message: str = INPUT_BLOCK_MESSAGE,
+    ) -> None:
+        """Refuse matching Veo prompts as Vertex's input filter does.
+
+        ``at="create"``: the create answers 400 INVALID_ARGUMENT in the safety wording
+        (no operation). ``at="operation"``: the operation is created and finishes with
+        ``error: {code: 3, message}`` ("the prompt could not be submitted").
+        """
+        with self._lock:
+            if at == "create":
+                rule = _PromptRule(re.compile(pattern), first_n, error={"message": message})
+                self._create_blocks.append(rule)
+            else:
+                err = {"code": 3, "message": message}
+                self._rules.append(_PromptRule(re.compile(pattern), first_n, error=err))
+
+    def block_generate(
+        self,
+        pattern: str,
+        *,
+        kind: Literal["prompt_feedback", "image_safety", "invalid_argument"],
+        first_n: int | None = None,
+    ) -> None:
+        """generateContent for matching prompts is blocked: ``promptFeedback.blockReason``,
+        an ``IMAGE_SAFETY`` finish with no image, or a 400 in the safety wording."""
+        with self._lock:
+            self._generate_rules.append(_GenerateRule(re.compile(pattern), first_n, kind))
+
     def never_finish(self, pattern: str) -> None:
         """Operations for matching prompts stay pending forever."""
         with self._lock:
             self._rules.append(_PromptRule(re.compile(pattern), None, error={"never": True}))
 
-    def fail_next(self, action: Action, status: int, *, times: int = 1, message: str = "") -> None:
+    def finish_empty(self, pattern: str) -> None:
+        """Operations for matching prompts finish with neither videos nor RAI counts."""
+        with self._lock:
+            self._rules.append(_PromptRule(re.compile(pattern), None, error={"empty": True}))
+
+    def fail_next(
+        self,
+        action: Action,
+        status: int,
+        *,
+        times: int = 1,
+        message: str = "",
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Answer the next `times` requests of `action` with HTTP `status`."""
         msg = message or f"injected {status} {RPC_STATUS.get(status, '')}".strip()
         with self._lock:
-            self._failures.setdefault(action, []).append(_HttpFailure(status, times, msg))
+            self._failures.setdefault(action, []).append(_HttpFailure(status, times, msg, details))
+
+    def retire(self, *models: str) -> None:
+        """Vertex answers 404 NOT_FOUND for these ids from now on."""
+        with self._lock:
+            self.retired_models.update(models)
+
+    def limit_rpm(self, model: str, requests_per_minute: int, *, window_s: float = 60.0) -> None:
+        """At most this many create/generate calls per `window_s` for `model`; then 429."""
+        with self._lock:
+            self.rpm_quota[model] = requests_per_minute
+            self.quota_window_s = window_s
+
+    def realistic(self) -> FakeVertex:
+        """Operations take seconds to finish, as on Vertex (acceptance tests)."""
+        self.seconds_until_done = REALISTIC_OPERATION_SECONDS
+        return self
 
     def reset(self) -> None:
         """Back to default knobs and empty counters; the server keeps running."""
@@ -284,6 +446,11 @@ class FakeVertex:
         with self._lock:
             return sum(self.create_calls.values())
 
+    @property
+    def known_models(self) -> set[str]:
+        google = {e.id for e in CATALOGUE.values() if e.provider == "google"}
+        return (google | self.extra_models) - self.retired_models
+
     # ---- lifecycle ---------------------------------------------------------------
 
     def start(self) -> FakeVertex:
@@ -307,8 +474,16 @@ class FakeVertex:
 
     async def _dispatch(self, request: Request) -> Response:
         path = request.url.path.lstrip("/")
-        resource, _, verb = path.rpartition(":")
-        action = _ACTIONS.get(verb)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if path.startswith("storage/v1/"):
+            return self._gcs_read(path, headers)
+        resource, colon, verb = path.rpartition(":")
+        action: str | None
+        if colon:
+            action = _ACTIONS.get(verb)
+        else:
+            resource, verb = path, ""
+            action = "get_model" if request.method == "GET" and "/models/" in path else None
         # Strip the version ("v1beta1/") so names look like Vertex's.
         resource = re.sub(r"^v1(beta1)?/", "", resource)
         model = resource.rsplit("/models/", 1)[-1]
@@ -320,7 +495,6 @@ class FakeVertex:
             body: dict[str, Any] = json.loads(raw) if raw else {}
         except ValueError:
             return self._error(400, "request body is not JSON")
-        headers = {k.lower(): v for k, v in request.headers.items()}
         with self._lock:
             self.requests.append(
                 RecordedRequest(request.method, path, model, action or verb, body, headers)
@@ -340,13 +514,21 @@ class FakeVertex:
             message = failure.message
             if self.echo_credentials_in_errors:
                 message = f"{message} (credential {credential})"
-            return self._error(failure.status, message)
+            return self._error(failure.status, message, failure.details)
+        if action != "poll" and model not in self.known_models:
+            return self._not_found(resource)
+        if action in ("create", "generate", "predict"):
+            limited = self._over_quota(model, resource)
+            if limited is not None:
+                return limited
         if action == "create":
             return self._create(resource, model, body, attempt)
         if action == "poll":
             return self._poll(body)
         if action == "generate":
             return self._generate(model, body)
+        if action == "get_model":
+            return self._get_model(model)
         return self._predict(model, body)
 
     def _take_failure(self, action: str) -> _HttpFailure | None:
@@ -360,15 +542,61 @@ class FakeVertex:
             return queue[0]
 
     @staticmethod
-    def _error(status: int, message: str) -> JSONResponse:
-        body = {
-            "error": {
-                "code": status,
-                "message": message,
-                "status": RPC_STATUS.get(status, "UNKNOWN"),
-            }
+    def _error(
+        status: int, message: str, details: list[dict[str, Any]] | None = None
+    ) -> JSONResponse:
+        error: dict[str, Any] = {
+            "code": status,
+            "message": message,
+            "status": RPC_STATUS.get(status, "UNKNOWN"),
         }
-        return JSONResponse(body, status_code=status)
+        if details:
+            error["details"] = details
+        return JSONResponse({"error": error}, status_code=status)
+
+    def _not_found(self, resource: str) -> JSONResponse:
+        # Vertex's words for an unknown or retired publisher model.
+        return self._error(
+            404,
+            f"Publisher Model `{resource}` was not found or your project does not have "
+            "access to it. Please ensure you are using a valid model version. For more "
+            f"information, see: {_MODEL_DOCS}",
+        )
+
+    def _over_quota(self, model: str, resource: str) -> JSONResponse | None:
+        limit = self.rpm_quota.get(model)
+        if limit is None:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            window = self.quota_window_s
+            hits = [t for t in self._quota_hits.get(model, []) if now - t < window]
+            if len(hits) < limit:
+                hits.append(now)
+                self._quota_hits[model] = hits
+                return None
+            self._quota_hits[model] = hits
+            wait = max(0.0, window - (now - hits[0]))
+        base = re.sub(r"-\d{3}$", "", model)
+        metric = "aiplatform.googleapis.com/online_prediction_requests_per_base_model"
+        return self._error(
+            429,
+            f"Quota exceeded for {metric} with base model: {base}. Please submit a quota "
+            "increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.",
+            [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "RATE_LIMIT_EXCEEDED",
+                    "domain": "aiplatform.googleapis.com",
+                    "metadata": {
+                        "quota_metric": metric,
+                        "quota_limit_value": str(limit),
+                        "consumer": resource.split("/publishers/", 1)[0] or "express",
+                    },
+                },
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{wait:.3f}s"},
+            ],
+        )
 
     def _count_create(self, body: dict[str, Any]) -> int:
         prompt = str((body.get("instances") or [{}])[0].get("prompt", ""))
@@ -378,15 +606,85 @@ class FakeVertex:
 
     # ---- Veo -------------------------------------------------------------------------
 
+    def _invalid(self, field_name: str, message: str) -> JSONResponse:
+        return self._error(400, message, _bad_request(field_name, message))
+
+    def _check_video_request(
+        self, model: str, instance: dict[str, Any], params: dict[str, Any]
+    ) -> JSONResponse | None:
+        # Vertex's verified wording (a 2026-01 report of a real 400, hirokidaichi/ergon#11)
+        # is the "out of bound" one; the others follow the same pattern.
+        entry = CATALOGUE.get(model)
+        duration = params.get("durationSeconds")
+        resolution = str(params.get("resolution") or (entry and entry.default_resolution) or "")
+        if duration is not None:
+            if not 4 <= int(duration) <= 8:
+                return self._invalid(
+                    "parameters.durationSeconds",
+                    "The number value for `durationSeconds` is out of bound. Please provide "
+                    "a value between 4 and 8, inclusive.",
+                )
+            allowed = self.allowed_durations
+            if entry is not None and entry.capability == "video":
+                allowed = tuple(d for d in entry.durations_for(resolution) if d in allowed)
+            if duration not in allowed:
+                return self._invalid(
+                    "parameters.durationSeconds",
+                    f"Unsupported output video duration {duration} seconds for resolution "
+                    f"{resolution or 'default'}, supported durations are {list(allowed)}.",
+                )
+        aspect = params.get("aspectRatio")
+        if aspect is not None and aspect not in _VEO_ASPECTS:
+            return self._invalid(
+                "parameters.aspectRatio",
+                f"Unsupported aspect ratio: {aspect}. Supported aspect ratios are "
+                f"{', '.join(_VEO_ASPECTS)}.",
+            )
+        offered = entry.resolutions if entry is not None else ()
+        if params.get("resolution") is not None and offered:
+            requested = str(params["resolution"]).lower()
+            if requested not in offered:
+                return self._invalid(
+                    "parameters.resolution",
+                    f"Unsupported resolution: {params['resolution']}. Supported resolutions "
+                    f"are {', '.join(offered)}.",
+                )
+        count = params.get("sampleCount")
+        if count is not None and not 1 <= int(count) <= 4:
+            return self._invalid(
+                "parameters.sampleCount",
+                "The number value for `sampleCount` is out of bound. Please provide a value "
+                "between 1 and 4, inclusive.",
+            )
+        if "lastFrame" in instance and "image" not in instance:
+            return self._invalid("instances[0].lastFrame", "lastFrame requires image.")
+        for key in ("image", "lastFrame"):
+            image = instance.get(key)
+            if not isinstance(image, dict) or "bytesBase64Encoded" not in image:
+                continue
+            # Stricter than Vertex is known to be: a label that contradicts the bytes is
+            # a bug of ours (a JPEG keyframe sent as PNG), so it fails loudly here.
+            actual = _sniff(b64decode_any(str(image["bytesBase64Encoded"])))
+            declared = image.get("mimeType")
+            if actual is not None and declared is not None and declared != actual:
+                return self._invalid(
+                    f"instances[0].{key}.mimeType",
+                    f"The {key} mimeType {declared} does not match its bytes ({actual}).",
+                )
+        return None
+
     def _create(self, resource: str, model: str, body: dict[str, Any], attempt: int) -> Response:
         instance = (body.get("instances") or [{}])[0]
         params = body.get("parameters") or {}
         prompt = str(instance.get("prompt", ""))
-        duration = params.get("durationSeconds")
-        if duration is not None and duration not in self.allowed_durations:
-            return self._error(400, f"Unsupported duration {duration}s for model {model}.")
-        if "lastFrame" in instance and "image" not in instance:
-            return self._error(400, "lastFrame requires image.")
+        invalid = self._check_video_request(model, instance, params)
+        if invalid is not None:
+            return invalid
+        with self._lock:
+            blocked = next((r for r in self._create_blocks if r.applies(prompt, attempt)), None)
+        if blocked is not None and blocked.error is not None:
+            message = str(blocked.error["message"])
+            return self._error(400, message, _bad_request("instances[0].prompt", message))
         name = f"{resource}/operations/{uuid.uuid4()}"
         op = FakeOperation(name, model, prompt, attempt, time.monotonic(), body)
         with self._lock:
@@ -395,12 +693,15 @@ class FakeVertex:
                     continue
                 if rule.error is not None and rule.error.get("never"):
                     op.outcome = "never"
+                elif rule.error is not None and rule.error.get("empty"):
+                    op.outcome = "empty"
                 elif rule.error is not None:
                     op.outcome, op.error = "error", dict(rule.error)
                 else:
                     op.outcome, op.reasons = "filtered", rule.reasons
                 break
             self.operations[name] = op
+            self.accepted_creates[prompt] += 1
         return JSONResponse({"name": name})
 
     def _poll(self, body: dict[str, Any]) -> Response:
@@ -425,20 +726,100 @@ class FakeVertex:
         if op.outcome == "filtered":
             response["raiMediaFilteredCount"] = 1
             response["raiMediaFilteredReasons"] = list(op.reasons)
-        else:
-            count = int((op.request.get("parameters") or {}).get("sampleCount", 1))
+        elif op.outcome == "video":
+            params = op.request.get("parameters") or {}
+            count = int(params.get("sampleCount", 1))
+            storage_uri = params.get("storageUri")
             videos = []
             for i in range(count):
-                if self.video_delivery == "gcs":
-                    uri = f"gs://fake-veo-output/{name.rsplit('/', 1)[-1]}/sample_{i}.mp4"
+                if storage_uri:
+                    # Honour storageUri: the clip goes to the bucket (once, when the
+                    # operation finishes), and the answer names it.
+                    prefix = str(storage_uri).rstrip("/")
+                    uri = f"{prefix}/{name.rsplit('/', 1)[-1]}/sample_{i}.mp4"
+                    with self._lock:
+                        if not op.delivered:
+                            self.gcs_objects[uri] = tiny_mp4()
                     videos.append({"gcsUri": uri, "mimeType": "video/mp4"})
                 else:
                     data = base64.b64encode(tiny_mp4()).decode()
                     videos.append({"bytesBase64Encoded": data, "mimeType": "video/mp4"})
             response["videos"] = videos
+            op.delivered = True
         return JSONResponse({"name": name, "done": True, "response": response})
 
+    def _gcs_read(self, path: str, headers: dict[str, str]) -> Response:
+        auth = headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            # Cloud Storage takes OAuth tokens, not Vertex express-mode API keys.
+            return self._error(401, "Anonymous caller does not have storage.objects.get access.")
+        with self._lock:
+            self.requests.append(RecordedRequest("GET", path, "", "gcs_read", {}, headers))
+        match = re.fullmatch(r"storage/v1/b/([^/]+)/o/(.+)", path)
+        if match is None:
+            return self._error(404, "Not Found")
+        uri = f"gs://{unquote(match.group(1))}/{unquote(match.group(2))}"
+        with self._lock:
+            data = self.gcs_objects.get(uri)
+        if data is None:
+            return self._error(404, f"No such object: {uri[len('gs://') :]}")
+        return Response(data, media_type="video/mp4")
+
+    # ---- models.get ----------------------------------------------------------------------
+
+    def _get_model(self, model: str) -> Response:
+        entry = CATALOGUE.get(model)
+        version = model.rsplit("-", 1)[-1] if re.search(r"-\d{3}$", model) else "default"
+        return JSONResponse(
+            {
+                "name": f"publishers/google/models/{model}",
+                "versionId": version,
+                "openSourceCategory": "PROPRIETARY",
+                "launchStage": "GA",
+                "publisherModelTemplate": f"projects/{{project}}/locations/{{location}}/"
+                f"publishers/google/models/{model}",
+                "supportedActions": {},
+                "frameworks": [],
+                **({"description": entry.source} if entry is not None else {}),
+            }
+        )
+
     # ---- Gemini ------------------------------------------------------------------------
+
+    def _blocked_generate(self, prompt_text: str) -> Response | None:
+        with self._lock:
+            self.generate_calls[prompt_text] += 1
+            attempt = self.generate_calls[prompt_text]
+            rule = next((r for r in self._generate_rules if r.applies(prompt_text, attempt)), None)
+        if rule is None:
+            return None
+        usage = {"promptTokenCount": len(prompt_text.split()), "totalTokenCount": 0}
+        if rule.kind == "invalid_argument":
+            return self._error(
+                400, INPUT_BLOCK_MESSAGE, _bad_request("contents", INPUT_BLOCK_MESSAGE)
+            )
+        if rule.kind == "prompt_feedback":
+            return JSONResponse(
+                {
+                    "promptFeedback": {
+                        "blockReason": "PROHIBITED_CONTENT",
+                        "blockReasonMessage": "The prompt was blocked (prohibited content).",
+                    },
+                    "usageMetadata": usage,
+                }
+            )
+        return JSONResponse(
+            {
+                "candidates": [
+                    {
+                        "content": {"role": "model"},
+                        "finishReason": "IMAGE_SAFETY",
+                        "finishMessage": _IMAGE_SAFETY_MESSAGE,
+                    }
+                ],
+                "usageMetadata": usage,
+            }
+        )
 
     def _generate(self, model: str, body: dict[str, Any]) -> Response:
         config = body.get("generationConfig") or {}
@@ -448,10 +829,17 @@ class FakeVertex:
             for content in body.get("contents") or []
             for part in content.get("parts") or []
         )
+        blocked = self._blocked_generate(prompt_text)
+        if blocked is not None:
+            return blocked
+        prompt_tokens = len(prompt_text.split())
+        output_tokens, thoughts = 10, 0
         parts: list[dict[str, Any]]
         if "AUDIO" in modalities:
             words = max(1, len(prompt_text.split()))
-            pcm = _pcm_tone(max(0.5, words * self.tts_seconds_per_word))
+            seconds = max(0.5, words * self.tts_seconds_per_word)
+            pcm = _pcm_tone(seconds)
+            output_tokens = round(seconds * _AUDIO_TOKENS_PER_SECOND)
             parts = [
                 {
                     "inlineData": {
@@ -464,11 +852,20 @@ class FakeVertex:
             image_cfg = config.get("imageConfig") or {}
             aspect = image_cfg.get("aspectRatio") or image_cfg.get("aspect_ratio") or "16:9"
             size = (36, 64) if aspect == "9:16" else (64, 36)
-            png = base64.b64encode(tiny_png(prompt_text, size)).decode()
+            if self.image_format == "jpeg":
+                data, mime = tiny_jpeg(prompt_text, size), "image/jpeg"
+            else:
+                data, mime = tiny_png(prompt_text, size), "image/png"
+            output_tokens = 1120  # one 1K image
             # Gemini image models often say something before the image.
             parts = [
                 {"text": "Here is the image."},
-                {"inlineData": {"mimeType": "image/png", "data": png}},
+                {
+                    "inlineData": {
+                        "mimeType": self.image_mime_label or mime,
+                        "data": base64.b64encode(data).decode(),
+                    }
+                },
             ]
         elif config.get("responseMimeType") == "application/json":
             text = self.json_text
@@ -476,18 +873,22 @@ class FakeVertex:
                 schema = config.get("responseSchema") or config.get("responseJsonSchema") or {}
                 text = json.dumps(_sample_from_schema(schema, prompt_text))
             parts = [{"text": text}]
+            output_tokens, thoughts = max(1, len(text) // 4), self.thoughts_tokens
         else:
             parts = [{"text": f"echo: {prompt_text[:200]}"}]
+        usage: dict[str, Any] = {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": output_tokens,
+            "totalTokenCount": prompt_tokens + output_tokens + thoughts,
+        }
+        if thoughts:
+            usage["thoughtsTokenCount"] = thoughts
         return JSONResponse(
             {
                 "candidates": [
                     {"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}
                 ],
-                "usageMetadata": {
-                    "promptTokenCount": len(prompt_text.split()),
-                    "candidatesTokenCount": 10,
-                    "totalTokenCount": len(prompt_text.split()) + 10,
-                },
+                "usageMetadata": usage,
                 "modelVersion": model,
             }
         )

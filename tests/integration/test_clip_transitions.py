@@ -114,6 +114,7 @@ async def test_a_move_not_in_the_table_is_refused_and_nothing_changes(sessions: 
             "rai_filtered",
             "timed_out",
             "failed",
+            "lost",  # finished with neither a video nor a reason
         }
         assert "polling" in str(info.value)
         with pytest.raises(IllegalTransition):

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from orchestrator.errors import (
+    ConfigError,
     ProviderPermanentError,
     ProviderTransientError,
     SubmitOutcomeUnknown,
@@ -24,7 +25,7 @@ from orchestrator.providers import (
     rephrase_for_safety,
     should_rephrase,
 )
-from tests.fakes.vertex import FakeVertex, b64decode_any, tiny_mp4, tiny_png
+from tests.fakes.vertex import FakeVertex, b64decode_any, tiny_jpeg, tiny_mp4, tiny_png
 from tests.fixtures.vertex import MakeGoogleSettings, static_credentials
 from tests.helpers.clips import poll_until_finished
 
@@ -102,16 +103,57 @@ async def test_poll_pending_then_done_with_bytes(
     assert body == {"operationName": name}
 
 
-async def test_done_with_gcs_uri(google_provider: GoogleProvider, fake_vertex: FakeVertex) -> None:
-    fake_vertex.video_delivery = "gcs"
-    result = await _wait(google_provider, await _start(google_provider, seconds=4))
+async def test_gcs_delivery_is_downloaded_with_the_project_credentials(
+    fake_vertex: FakeVertex, google_settings: MakeGoogleSettings
+) -> None:
+    settings = google_settings(
+        output_gcs_uri="gs://reelgate-clips/veo", gcs_base_url=fake_vertex.url
+    )
+    provider = GoogleProvider(settings, credentials=static_credentials("gcs-token"))
+    try:
+        name = await _start(provider, seconds=4)
+        result = await _wait(provider, name)
+    finally:
+        await provider.aclose()
 
+    # Vertex was asked to write to the bucket, and answered with a gs:// URI ...
+    (create,) = fake_vertex.requests_for("create")
+    assert create.body["parameters"]["storageUri"] == "gs://reelgate-clips/veo/"
+    (uri,) = fake_vertex.gcs_objects
+    assert uri.startswith("gs://reelgate-clips/veo/")
+    # ... which the provider read through the Cloud Storage API with the same token.
+    (read,) = fake_vertex.requests_for("gcs_read")
+    assert read.headers["authorization"] == "Bearer gcs-token"
     assert isinstance(result, ClipDone)
-    assert result.video is None
-    assert result.uri is not None
-    assert result.uri.startswith("gs://fake-veo-output/")
+    assert result.video == tiny_mp4()
+    assert result.uri is None  # nothing left for the pipeline to fetch
     assert result.charge is not None
     assert result.charge.units == 4
+
+
+async def test_gcs_delivery_needs_project_credentials(google_settings: MakeGoogleSettings) -> None:
+    # An express-mode API key cannot read Cloud Storage: refused at start, not at poll.
+    with pytest.raises(ConfigError, match="express-mode API key cannot read Cloud Storage"):
+        GoogleProvider(
+            google_settings(project="", api_key="AIzaKey0123", output_gcs_uri="gs://b/p/")
+        )
+
+
+async def test_a_gcs_object_that_cannot_be_read_is_a_clear_error(
+    fake_vertex: FakeVertex, google_settings: MakeGoogleSettings
+) -> None:
+    fake_vertex.polls_until_done = 0
+    settings = google_settings(output_gcs_uri="gs://reelgate-clips/", gcs_base_url=fake_vertex.url)
+    provider = GoogleProvider(settings, credentials=static_credentials("gcs-token"))
+    try:
+        name = await _start(provider)
+        assert isinstance(await provider.poll_clip(name), ClipDone)
+        # The object vanished (a lifecycle rule, another bucket): a permanent, named error.
+        fake_vertex.gcs_objects.clear()
+        with pytest.raises(ProviderPermanentError, match=r"gs://reelgate-clips/.*HTTP 404"):
+            await provider.poll_clip(name)
+    finally:
+        await provider.aclose()
 
 
 async def test_rai_filtered_is_free_with_reasons(
@@ -233,16 +275,65 @@ async def test_400_on_create_is_permanent_and_sent_once(
     assert fake_vertex.create_calls == {"rejected": 1}
 
 
-@pytest.mark.parametrize("status", [429, 503])
-async def test_transient_create_errors_are_not_retried(
-    google_provider: GoogleProvider, fake_vertex: FakeVertex, status: int
+async def test_503_on_create_is_not_retried(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
 ) -> None:
-    fake_vertex.fail_next("create", status, times=5)
+    fake_vertex.fail_next("create", 503, times=5)
 
     with pytest.raises(ProviderTransientError) as info:
         await _start(google_provider, "busy")
     assert not isinstance(info.value, SubmitOutcomeUnknown)  # Vertex said no: nothing exists
     assert fake_vertex.create_calls == {"busy": 1}
+
+
+async def test_429_on_create_backs_off_and_creates_once(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    # 429 means Vertex took nothing: trying again cannot pay twice.
+    fake_vertex.fail_next("create", 429, times=2)
+
+    name = await _start(google_provider, "crowded")
+
+    assert name.endswith(tuple("0123456789abcdef"))
+    assert fake_vertex.create_calls == {"crowded": 3}  # two refused, one accepted
+    assert fake_vertex.accepted_creates == {"crowded": 1}
+
+
+async def test_429_until_the_retries_run_out_is_transient_not_unknown(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    retries = google_provider.settings.rate_limit_retries
+    fake_vertex.fail_next("create", 429, times=retries + 1)
+
+    with pytest.raises(ProviderTransientError, match="429") as info:
+        await _start(google_provider, "still busy")
+    assert not isinstance(info.value, SubmitOutcomeUnknown)
+    assert fake_vertex.create_calls == {"still busy": retries + 1}
+    assert fake_vertex.accepted_creates == {}
+
+
+async def test_per_model_rpm_quota_is_ridden_out_and_each_clip_created_once(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    # Two creates per 0.3 s for Veo: the third and fourth get 429 with a RetryInfo delay.
+    fake_vertex.limit_rpm("veo-3.1-generate-001", 2, window_s=0.3)
+
+    names = [await _start(google_provider, f"wave {i}") for i in range(4)]
+
+    assert len(set(names)) == 4
+    assert fake_vertex.accepted_creates == {f"wave {i}": 1 for i in range(4)}
+    assert fake_vertex.total_creates > 4  # some were refused with 429 first
+
+
+@pytest.mark.parametrize("status", [500, 504])
+async def test_500_or_504_on_create_is_outcome_unknown(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex, status: int
+) -> None:
+    fake_vertex.fail_next("create", status, times=3)
+
+    with pytest.raises(SubmitOutcomeUnknown, match="do not resubmit"):
+        await _start(google_provider, "maybe made")
+    assert fake_vertex.create_calls == {"maybe made": 1}  # never sent again
 
 
 async def test_create_timeout_is_outcome_unknown(
@@ -307,3 +398,49 @@ async def test_filter_first_n_attempts_of_a_prompt(
 
     assert [r.state for r in results] == ["filtered", "filtered", "done"]
     assert fake_vertex.create_calls == {"a storm at sea": 3}
+
+
+async def test_jpeg_frames_are_sent_as_jpeg(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    start, end = Image(tiny_jpeg("s"), "image/jpeg"), Image(tiny_png("e"), "image/png")
+    await google_provider.start_clip(
+        ClipRequest(start_frame=start, end_frame=end, prompt="p", seconds=4, aspect="16:9")
+    )
+
+    (req,) = fake_vertex.requests_for("create")
+    instance = req.body["instances"][0]
+    assert instance["image"]["mimeType"] == "image/jpeg"
+    assert b64decode_any(instance["image"]["bytesBase64Encoded"]) == start.data
+    assert instance["lastFrame"]["mimeType"] == "image/png"
+
+
+async def test_1080p_takes_8_second_clips_only(
+    fake_vertex: FakeVertex, google_settings: MakeGoogleSettings
+) -> None:
+    provider = GoogleProvider(
+        google_settings(video_resolution="1080p", video_generate_audio=True),
+        credentials=static_credentials(),
+    )
+    try:
+        with pytest.raises(ProviderPermanentError, match="1080p clips of 8 seconds, not 4"):
+            await _start(provider, seconds=4)
+        assert fake_vertex.requests == []  # refused before any request
+        fake_vertex.polls_until_done = 0
+        result = await _wait(provider, await _start(provider, seconds=8))
+    finally:
+        await provider.aclose()
+
+    (req,) = fake_vertex.requests_for("create")
+    assert req.body["parameters"]["resolution"] == "1080p"
+    assert req.body["parameters"]["generateAudio"] is True
+    assert isinstance(result, ClipDone)
+    assert result.charge is not None
+    assert result.charge.usd == pytest.approx(8 * 0.40)  # 1080p with audio
+
+
+async def test_a_resolution_without_a_price_fails_at_build(
+    google_settings: MakeGoogleSettings,
+) -> None:
+    with pytest.raises(ConfigError, match="4k without audio"):
+        GoogleProvider(google_settings(video_resolution="4k"), credentials=static_credentials())

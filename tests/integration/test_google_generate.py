@@ -24,14 +24,9 @@ async def test_storyboard_json_becomes_shots(
     assert len(board.shots) == 4
     assert [s.number for s in board.shots] == [1, 2, 3, 4]
     assert all(s.seconds == 8 and s.visual_prompt and s.narration for s in board.shots)
-    assert board.charge is not None
-    assert board.charge.unit == "request"
-    assert board.charge.usd > 0
     (req,) = fake_vertex.requests_for("generate")
     assert req.path.startswith("v1beta1/projects/test-project/locations/us-central1/")
-    assert (
-        req.model == "publishers/google/models/gemini-2.5-flash" or req.model == "gemini-2.5-flash"
-    )
+    assert req.model == "gemini-3.5-flash"
     config = req.body["generationConfig"]
     assert config["responseMimeType"] == "application/json"
     schema = config["responseSchema"]
@@ -114,8 +109,12 @@ async def test_narration_is_a_24khz_mono_wav(
     assert seconds == pytest.approx(expected, abs=0.01)
     assert narration.seconds == pytest.approx(expected, abs=0.01)
     assert narration.charge is not None
-    assert narration.charge.unit == "minute"
-    assert narration.charge.units == pytest.approx(expected / 60, rel=1e-3)
+    # Priced as TTS: the response's text tokens plus its audio tokens (25 a second).
+    assert narration.charge.unit == "token"
+    assert narration.charge.model == "gemini-2.5-flash-tts"
+    audio_tokens = round(expected * 25)
+    assert narration.charge.units == 8 + audio_tokens
+    assert narration.charge.usd == pytest.approx((8 * 0.50 + audio_tokens * 10.0) / 1e6)
     (req,) = fake_vertex.requests_for("generate")
     cfg = req.body["generationConfig"]
     assert cfg["responseModalities"] == ["AUDIO"]
@@ -149,4 +148,47 @@ async def test_express_mode_api_key(
     assert req.headers["x-goog-api-key"] == "AIzaExpressKey0123456789"
     assert "authorization" not in req.headers
     # Express mode has no projects/{p}/locations/{l} prefix.
-    assert req.path.startswith("v1beta1/publishers/google/models/gemini-2.5-flash-image:")
+    assert req.path.startswith("v1beta1/publishers/google/models/gemini-3.1-flash-image:")
+
+
+async def test_storyboard_cost_is_token_true(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.thoughts_tokens = 1_234
+    board = await google_provider.plan_storyboard("a lighthouse keeper", 3, 8, "16:9")
+
+    # The fake reports prompt words, ~4 characters per output token, and the thinking.
+    (req,) = fake_vertex.requests_for("generate")
+    prompt_tokens = len(req.body["contents"][0]["parts"][0]["text"].split())
+    assert board.charge is not None
+    output_tokens = int(board.charge.units) - prompt_tokens - 1_234
+    assert output_tokens > 0
+    assert board.charge.unit == "token"
+    assert board.charge.model == "gemini-3.5-flash"
+    # $1.50 per 1M prompt tokens; candidates and thinking at $9.00.
+    expected = (prompt_tokens * 1.50 + (output_tokens + 1_234) * 9.00) / 1e6
+    assert board.charge.usd == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("label", [None, "image/png"])
+async def test_jpeg_keyframes_keep_their_type(
+    google_provider: GoogleProvider, fake_vertex: FakeVertex, label: str | None
+) -> None:
+    # Current image models may answer JPEG, sometimes labelled PNG: the bytes decide.
+    fake_vertex.image_format = "jpeg"
+    fake_vertex.image_mime_label = label
+
+    first = await google_provider.render_keyframe("a red lighthouse", "16:9")
+    second = await google_provider.render_keyframe("at noon", "16:9", reference=first)
+
+    assert first.data[:3] == b"\xff\xd8\xff"
+    assert first.mime_type == "image/jpeg"
+    assert PILImage.open(io.BytesIO(first.data)).format == "JPEG"
+    # The reference goes back to the model labelled as what it is.
+    ref = fake_vertex.requests_for("generate")[1].body["contents"][0]["parts"]
+    (inline,) = [p["inlineData"] for p in ref if "inlineData" in p]
+    # (google-genai 3.6 sends it as `mime_type`; Vertex's proto JSON takes either name.)
+    assert (inline.get("mimeType") or inline.get("mime_type")) == "image/jpeg"
+    assert second.mime_type == "image/jpeg"
+    assert first.charge is not None
+    assert first.charge.usd == pytest.approx(0.067)

@@ -75,10 +75,12 @@ async def test_estimate_over_budget_fails_before_any_spend(
         await env.settle()
 
         assert env.status(page) == "Failed"
-        # 4 clips x 8 s x $0.20 = $6.40, plus storyboard, 5 keyframes and narration.
+        # 4 clips x 8 s x $0.20 = $6.40, plus the storyboard (1.5k prompt + 4k output
+        # tokens of gemini-3.5-flash = $0.038), 5 keyframes x $0.067 and narration
+        # (4 x 8 s x 25 audio tokens x $10/1M = $0.008).
         task = await env.task(page)
         assert task.status == "failed"
-        assert task.estimated_cost_usd == pytest.approx(6.40 + 0.003 + 5 * 0.039 + 0.008, abs=0.01)
+        assert task.estimated_cost_usd == pytest.approx(6.40 + 0.038 + 5 * 0.067 + 0.008, abs=0.01)
         note = env.comments(page)[-1]
         assert f"${task.estimated_cost_usd:.2f}" in note
         assert "$5.00" in note
@@ -99,7 +101,8 @@ async def test_regeneration_round_over_budget_is_refused(
     google_env: EnvFactory, fake_vertex: FakeVertex
 ) -> None:
     fake_vertex.json_text = storyboard_json(2)
-    # First pass: $0.003 + 3 x $0.039 + 2 x 4 s x $0.20 = ~$1.72 (+ narration later).
+    # First pass: the storyboard's tokens (~$0.003) + 3 x $0.067 + 2 x 4 s x $0.20 = ~$1.80
+    # (+ narration later).
     # Regenerating both clips would add $1.60: over $2.50.
     channel = ChannelConfig(
         name="x",
@@ -112,7 +115,7 @@ async def test_regeneration_round_over_budget_is_refused(
         await env.drive_to(page, "Video Ready")
         assert fake_vertex.total_creates == 2
         spent = (await env.task(page)).cost_usd
-        assert spent == pytest.approx(1.72, abs=0.01)
+        assert spent == pytest.approx(1.80, abs=0.01)
         entries = len(await ledger(env))
 
         env.review(page, "Video Error", "Regenerate: all clips - brighter")

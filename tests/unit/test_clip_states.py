@@ -76,14 +76,23 @@ def test_money_moves_only_through_submitting() -> None:
     assert into[c.SUBMITTING] == {c.PLANNED, c.REJECTED, c.COMPLETE, c.APPROVED}
     assert into[c.POLLING] == {c.SUBMITTING}
     assert into[c.COMPLETE] == {c.POLLING}
-    assert into[c.LOST] == {c.SUBMITTING}
+    # Lost: mid-call (crash, unknown answer) or finished with neither video nor reason.
+    assert into[c.LOST] == {c.SUBMITTING, c.POLLING}
     assert into[c.APPROVED] == {c.COMPLETE}
     # An operation in flight is never rejected or re-planned from under the poller:
     # it leaves only with the outcome of its call.
     out_of_polling = {t for s, t in CLIP_TRANSITIONS if s == c.POLLING}
-    assert out_of_polling == {c.COMPLETE, c.PLANNED, c.RAI_FILTERED, c.TIMED_OUT, c.FAILED}
+    assert out_of_polling == {
+        c.COMPLETE,
+        c.PLANNED,
+        c.RAI_FILTERED,
+        c.TIMED_OUT,
+        c.FAILED,
+        c.LOST,
+    }
     out_of_submitting = {t for s, t in CLIP_TRANSITIONS if s == c.SUBMITTING}
-    assert out_of_submitting == {c.POLLING, c.PLANNED, c.FAILED, c.LOST}
+    # rai_filtered: the create's input was refused by the safety filter.
+    assert out_of_submitting == {c.POLLING, c.PLANNED, c.FAILED, c.LOST, c.RAI_FILTERED}
 
 
 def test_a_review_names_only_finished_clips() -> None:

@@ -19,11 +19,11 @@ from orchestrator.providers.base import (
     NarrationProvider,
     StoryboardProvider,
 )
+from orchestrator.providers.catalogue import model_entry
 from orchestrator.providers.local import LocalProvider
 from orchestrator.providers.local_clips import CLIP_MODEL, clip_filtergraph, motion_for
 from orchestrator.providers.local_settings import LocalProviderSettings
 from orchestrator.providers.local_storyboard import MOTIONS
-from orchestrator.providers.pricing import price_for
 
 BRIEF = (
     "A lighthouse keeper wakes before dawn. She climbs the spiral stairs. "
@@ -293,5 +293,6 @@ async def test_every_charge_names_a_priced_model(provider: LocalProvider) -> Non
     narration = await provider.narrate("Hello.", "Kore")
     for charge in (board.charge, image.charge, narration.charge):
         assert charge is not None
-        assert price_for(charge.model).usd == 0.0
-    assert price_for(CLIP_MODEL).unit == "second"
+        assert charge.usd == 0.0
+        assert model_entry(charge.model).provider == "local"
+    assert model_entry(CLIP_MODEL).unit == "second"

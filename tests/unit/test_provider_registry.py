@@ -1,20 +1,22 @@
-"""`ProviderRegistry`: one `ProviderSet` per distinct channel request, shared and priced."""
+"""`ProviderRegistry`: one `ProviderSet` per distinct channel request, shared and catalogued."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from orchestrator.channels import ChannelConfig, ModelOverrides
+from orchestrator.errors import ConfigError
 from orchestrator.providers import (
     GoogleProvider,
     LocalProvider,
     LocalProviderSettings,
     ProviderRegistry,
     ProviderSet,
-    price_for,
+    model_entry,
 )
 from orchestrator.providers.settings import GoogleSettings
 
@@ -36,8 +38,9 @@ async def registry(tmp_path: Path) -> AsyncIterator[ProviderRegistry]:
 
 
 def _priced(providers: ProviderSet) -> None:
-    for model in providers.models.values():
-        price_for(model)  # raises for a model the price table does not know
+    for capability, model in providers.models.items():
+        # Raises for a model the catalogue does not know, or of another capability.
+        model_entry(model, capability=capability)  # type: ignore[arg-type]
 
 
 async def test_local_channels_share_one_local_provider(registry: ProviderRegistry) -> None:
@@ -96,3 +99,45 @@ async def test_google_channel_takes_model_overrides(registry: ProviderRegistry) 
     assert other is not providers
     assert other.models["video"] == GOOGLE.video_model
     assert other.rai_rephrase_retries == 3
+
+
+def test_check_names_the_channel_key_of_an_unknown_override(registry: ProviderRegistry) -> None:
+    typo = ChannelConfig(
+        name="shorts", provider="google", models=ModelOverrides(video="veo-3.1-generate-01")
+    )
+
+    with pytest.raises(ConfigError) as info:
+        registry.check([ChannelConfig(name="default"), typo])
+
+    message = str(info.value)
+    assert "channel 'shorts'" in message
+    assert "veo-3.1-generate-01" in message
+    assert "[channels.shorts.models] video" in message
+
+
+def test_check_refuses_a_retired_default_naming_its_env_var(tmp_path: Path) -> None:
+    old = GOOGLE.model_copy(update={"storyboard_model": "gemini-2.5-flash"})
+    registry = ProviderRegistry(old, LocalProviderSettings(work_dir=tmp_path))
+
+    with pytest.raises(ConfigError) as info:
+        registry.check([ChannelConfig(name="g", provider="google")], today=date(2026, 12, 1))
+
+    message = str(info.value)
+    assert "retired on 2026-10-16" in message
+    assert "REELGATE_GOOGLE_STORYBOARD_MODEL=gemini-3.5-flash" in message
+
+
+def test_check_passes_current_models_and_skips_local_channels(registry: ProviderRegistry) -> None:
+    registry.check(
+        [ChannelConfig(name="local"), ChannelConfig(name="g", provider="google")],
+        today=date(2026, 12, 1),
+    )
+
+
+def test_google_set_carries_its_clip_options(tmp_path: Path) -> None:
+    loud = GOOGLE.model_copy(update={"video_resolution": "1080p", "video_generate_audio": True})
+    registry = ProviderRegistry(loud, LocalProviderSettings(work_dir=tmp_path))
+    providers = registry.for_channel(ChannelConfig(name="g", provider="google"))
+
+    assert providers.video_resolution == "1080p"
+    assert providers.video_audio is True

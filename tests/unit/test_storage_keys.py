@@ -21,6 +21,7 @@ from storage.keys import (
     export_key,
     final_file_name,
     final_key,
+    image_extension,
     keyframe_file_name,
     keyframe_key,
     keyframe_reference_file_name,
@@ -60,6 +61,18 @@ def test_file_names() -> None:
     assert contact_sheet_file_name(1) == "contact_r1.jpg"
     assert final_file_name(3) == "final_r3.mp4"
     assert final_file_name(3, "srt") == "final_r3.srt"
+
+
+def test_keyframes_are_named_for_their_real_image_type() -> None:
+    # Image models may answer JPEG: its file and key say so, never ".png".
+    assert keyframe_file_name(3, 1, "image/jpeg") == "kf_03_a1.jpg"
+    assert keyframe_reference_file_name(2, "image/jpeg") == "kf_02.jpg"
+    assert keyframe_key("c", "t", 3, 1, "image/jpeg") == "c/t/keyframes/kf_03_a1.jpg"
+    assert keyframe_file_name(3, 1, "image/webp") == "kf_03_a1.webp"
+    assert image_extension("image/PNG") == "png"
+    assert content_type_for(keyframe_key("c", "t", 3, 1, "image/jpeg")) == "image/jpeg"
+    with pytest.raises(StoragePermanentError, match="not a keyframe image type"):
+        keyframe_file_name(3, 1, "video/mp4")
 
 
 @settings(max_examples=100, deadline=None)

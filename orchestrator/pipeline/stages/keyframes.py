@@ -2,6 +2,12 @@
 
 A task with N clips has keyframes 1..N+1: clip i runs from keyframe i to i+1, so a
 remade keyframe also remakes the clips on both sides of it (video stage).
+
+A keyframe keeps the image type the model answered (PNG or JPEG): its file is named
+for it and the type is saved on the row, so Veo is sent the type the bytes really are.
+A keyframe the image model's safety filter blocks is recorded at $0 with the reason in
+the Error Log, and rendered again with a softened prompt, as often as the channel's
+rephrase bound allows for a filtered clip.
 """
 
 from __future__ import annotations
@@ -9,20 +15,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
+from orchestrator.errors import ContentFiltered, ProviderPermanentError
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
-from orchestrator.pipeline.ledger import record_charge
-from orchestrator.pipeline.notion_out import file_ref, sync_clip_row
+from orchestrator.pipeline.ledger import record_blocked, record_charge
+from orchestrator.pipeline.notion_out import file_ref, log_error_line, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_keyframes
 from orchestrator.pipeline.stages.base import Redo, Review
-from orchestrator.providers.base import Image
+from orchestrator.providers.base import Aspect, Image
+from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
 from orchestrator.review import parse_review
 from orchestrator.state.clips import KeyframeStatus, transition_keyframe
 from orchestrator.state.status import stage_named
@@ -38,6 +47,8 @@ __all__ = [
     "redo_targets",
     "run",
 ]
+
+log = structlog.get_logger(__name__)
 
 STAGE = stage_named("keyframes")
 GATE_HINT = (
@@ -65,25 +76,27 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     providers, storage = ctx.providers_for(channel), ctx.storage_for(channel)
     work = ctx.task_dir(task_id)
     rendered: list[int] = []
+    mime_types = {k.number: k.mime_type for k in keyframes}
     for kf in keyframes:
         if kf.status not in NEEDS_RENDER:
             continue
-        previous = work / keyframe_reference_file_name(kf.number - 1)
-        reference = Image(previous.read_bytes()) if previous.exists() else None
-        image = await providers.keyframes.render_keyframe(
-            keyframe_prompt(kf),
-            aspect,
-            reference,
+        previous_type = mime_types.get(kf.number - 1, "image/png")
+        previous = work / keyframe_reference_file_name(kf.number - 1, previous_type)
+        reference = (
+            Image(previous.read_bytes(), mime_type=previous_type) if previous.exists() else None
         )
-        ctx.metrics.provider_calls.labels(provider=providers.name, kind="keyframe").inc()
+        image = await _render(ctx, task_id, providers, kf, aspect, reference)
         attempt = kf.attempt + 1
-        path = work / keyframe_file_name(kf.number, attempt)
+        path = work / keyframe_file_name(kf.number, attempt, image.mime_type)
         path.write_bytes(image.data)
         stored = await storage.put(
-            keyframe_key(channel.name, ref, kf.number, attempt), path, image.mime_type
+            keyframe_key(channel.name, ref, kf.number, attempt, image.mime_type),
+            path,
+            image.mime_type,
         )
         # The newest attempt is also the reference for the next keyframe's look.
-        (work / keyframe_reference_file_name(kf.number)).write_bytes(image.data)
+        (work / keyframe_reference_file_name(kf.number, image.mime_type)).write_bytes(image.data)
+        mime_types[kf.number] = image.mime_type
         async with ctx.sessions() as session, session.begin():
             task = await session.get(Task, task_id)
             row = await session.get(Keyframe, kf.id)
@@ -94,6 +107,7 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             row.public_url = stored.url or None
             row.file_upload_id = stored.file_upload_id
             row.sha256 = stored.sha256
+            row.mime_type = image.mime_type
             row.cost_usd += await record_charge(
                 session, task, image.charge, kind="keyframe", metrics=ctx.metrics
             )
@@ -111,7 +125,9 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
                 kind="image",
                 text=f"Keyframe {k.number} (attempt {k.attempt})",
                 file=file_ref(
-                    keyframe_file_name(k.number, k.attempt), k.public_url, k.file_upload_id
+                    keyframe_file_name(k.number, k.attempt, k.mime_type),
+                    k.public_url,
+                    k.file_upload_id,
                 ),
             )
             for k in shown
@@ -128,6 +144,56 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             hint=GATE_HINT,
         )
     return None
+
+
+async def _render(
+    ctx: PipelineContext,
+    task_id: int,
+    providers: ProviderSet,
+    kf: Keyframe,
+    aspect: Aspect,
+    reference: Image | None,
+) -> Image:
+    """One keyframe; a safety block is recorded ($0, Error Log) and rephrased, bounded."""
+    prompt = keyframe_prompt(kf)
+    rephrases = 0
+    while True:
+        try:
+            return await providers.keyframes.render_keyframe(prompt, aspect, reference)
+        except ContentFiltered as blocked:
+            retry = should_rephrase(rephrases, providers.rai_rephrase_retries)
+            reasons = "; ".join(blocked.reasons) or "no reason given"
+            message = (
+                f"keyframe {kf.number} was blocked by the image model's safety filter "
+                f"({reasons}); not billed"
+            )
+            message += (
+                "; retrying with a softened prompt"
+                if retry
+                else f" (after {rephrases} softened retries)"
+            )
+            async with ctx.sessions() as session, session.begin():
+                task = await session.get(Task, task_id)
+                assert task is not None
+                await record_blocked(
+                    session,
+                    task,
+                    blocked,
+                    provider=providers.name,
+                    kind="keyframe",
+                    metrics=ctx.metrics,
+                )
+                log_error_line(session, task, message, ctx.clock())
+            log.warning("filter_keyframe", keyframe=kf.number, reasons=reasons, retry=retry)
+            if not retry:
+                raise ProviderPermanentError(
+                    f"{message}. Reword the shot (a milder brief or storyboard), then set "
+                    "Status to Queued to try again"
+                ) from blocked
+            rephrases += 1
+            prompt = rephrase_for_safety(prompt, blocked.reasons, rephrases)
+        finally:
+            ctx.metrics.provider_calls.labels(provider=providers.name, kind="keyframe").inc()
 
 
 def redo_targets(review: Review) -> Redo:

@@ -2,6 +2,11 @@
 
 A review names shots to re-plan; only those shots, and what follows from them
 (their keyframes, clips and narration lines), are made again.
+
+A storyboard call the model's safety filter blocks (promptFeedback.blockReason, a
+safety finish reason, a 400 in Vertex's safety wording) is recorded at $0 with the
+reason in the Error Log, and made again with a softened brief, as often as the
+channel's rephrase bound allows for a filtered clip.
 """
 
 from __future__ import annotations
@@ -9,19 +14,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
-from orchestrator.errors import ProviderPermanentError
+from orchestrator.errors import ContentFiltered, ProviderPermanentError
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost, storyboard_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.gates import reach_gate
-from orchestrator.pipeline.ledger import record_charge
-from orchestrator.pipeline.notion_out import sync_clip_row
+from orchestrator.pipeline.ledger import record_blocked, record_charge
+from orchestrator.pipeline.notion_out import log_error_line, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_all
 from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
-from orchestrator.providers.base import Shot, Storyboard
+from orchestrator.providers.base import Aspect, Shot, Storyboard
+from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
 from orchestrator.state.clips import (
     ClipStatus,
     KeyframeStatus,
@@ -42,6 +49,8 @@ __all__ = [
     "redo_targets",
     "run",
 ]
+
+log = structlog.get_logger(__name__)
 
 STAGE = stage_named("storyboard")
 GATE_HINT = (
@@ -81,14 +90,7 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     providers = ctx.providers_for(channel)
     if not clips or replan:
         # The paid call runs outside any transaction; its result is committed at once.
-        board = await providers.storyboard.plan_storyboard(
-            brief,
-            count,
-            seconds,
-            aspect,
-            notes=replan or None,
-        )
-        ctx.metrics.provider_calls.labels(provider=providers.name, kind="storyboard").inc()
+        board = await _plan(ctx, task_id, providers, brief, count, seconds, aspect, replan)
         async with ctx.sessions() as session, session.begin():
             task = await session.get(Task, task_id)
             assert task is not None
@@ -126,6 +128,57 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             hint=GATE_HINT,
         )
     return None
+
+
+async def _plan(
+    ctx: PipelineContext,
+    task_id: int,
+    providers: ProviderSet,
+    brief: str,
+    count: int,
+    seconds: int,
+    aspect: Aspect,
+    replan: dict[int, str],
+) -> Storyboard:
+    """The storyboard; a safety block is recorded ($0, Error Log) and rephrased, bounded."""
+    rephrases = 0
+    while True:
+        try:
+            return await providers.storyboard.plan_storyboard(
+                brief, count, seconds, aspect, notes=replan or None
+            )
+        except ContentFiltered as blocked:
+            retry = should_rephrase(rephrases, providers.rai_rephrase_retries)
+            reasons = "; ".join(blocked.reasons) or "no reason given"
+            message = (
+                f"the storyboard was blocked by the model's safety filter ({reasons}); not billed"
+            )
+            message += (
+                "; retrying with a softened brief"
+                if retry
+                else f" (after {rephrases} softened retries)"
+            )
+            async with ctx.sessions() as session, session.begin():
+                task = await session.get(Task, task_id)
+                assert task is not None
+                await record_blocked(
+                    session,
+                    task,
+                    blocked,
+                    provider=providers.name,
+                    kind="storyboard",
+                    metrics=ctx.metrics,
+                )
+                log_error_line(session, task, message, ctx.clock())
+            log.warning("filter_storyboard", reasons=reasons, retry=retry)
+            if not retry:
+                raise ProviderPermanentError(
+                    f"{message}. Reword the Brief, then set Status to Queued"
+                ) from blocked
+            rephrases += 1
+            brief = rephrase_for_safety(brief, blocked.reasons, rephrases)
+        finally:
+            ctx.metrics.provider_calls.labels(provider=providers.name, kind="storyboard").inc()
 
 
 def redo_targets(review: Review) -> Redo:

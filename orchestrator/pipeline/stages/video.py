@@ -6,9 +6,14 @@ The create call is the expensive, non-idempotent one. Its protocol:
 3. commit the operation name at once (`polling`).
 A clip found `submitting` by a later worker crashed between 1 and 3: we cannot know
 whether the provider billed it, so by default it is flagged `lost` for a human to
-decide (DESIGN §5), and counted. Every one of these moves is a guarded clip
-transition (state/clips.py): two workers can never both submit the same attempt.
-The operation poller (pipeline/operations.py) takes a clip from `polling` to its end.
+decide (DESIGN §5), and counted. A create whose outcome the provider could not tell
+(`SubmitOutcomeUnknown`: a timeout, a dropped connection, a 500/504) is flagged the
+same way at once. A create the provider's safety filter refused (`ContentFiltered`)
+is a filtered result: $0 in the ledger, the reason in the Error Log, and a softened
+resubmission within the channel's rephrase bound. Every one of these moves is a
+guarded clip transition (state/clips.py): two workers can never both submit the same
+attempt. The operation poller (pipeline/operations.py) takes a clip from `polling` to
+its end.
 """
 
 from __future__ import annotations
@@ -22,12 +27,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
-from orchestrator.errors import ProviderPermanentError, ProviderTransientError, SubmitOutcomeUnknown
+from orchestrator.errors import (
+    ContentFiltered,
+    ProviderPermanentError,
+    ProviderTransientError,
+    SubmitOutcomeUnknown,
+)
 from orchestrator.media import contact_sheet
 from orchestrator.pipeline.budget import clip_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import ensure_local, task_ref
 from orchestrator.pipeline.gates import reach_gate
+from orchestrator.pipeline.ledger import record_blocked
 from orchestrator.pipeline.notion_out import (
     comment,
     file_ref,
@@ -39,6 +50,7 @@ from orchestrator.pipeline.notion_out import (
 from orchestrator.pipeline.queries import aspect_of, load_all, load_clips, load_keyframes
 from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
 from orchestrator.providers.base import ClipRequest, Image
+from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import FINISHED, IN_FLIGHT, USABLE, ClipStatus, transition_clip
 from orchestrator.state.status import Status, stage_named
 from storage.keys import (
@@ -153,31 +165,52 @@ async def _handle_lost_submissions(
     for clip in clips:
         if clip.status != ClipStatus.SUBMITTING or clip.operation_name:
             continue
-        ctx.metrics.lost_submissions.inc()
-        if ctx.settings.lost_submission_policy == "resubmit":
-            log.warning("resubmit_lost_clip", clip=clip.number, attempt=clip.attempt)
-            await transition_clip(session, clip, ClipStatus.PLANNED)
-            continue
-        await transition_clip(session, clip, ClipStatus.LOST)
-        clip.error = (
-            "the daemon stopped while submitting this clip; the provider may have "
-            "started (and billed) it, so it was not resubmitted"
-        )
-        ctx.metrics.clips_finished.labels(outcome="lost").inc()
-        log.warning("flag_lost_clip", clip=clip.number, attempt=clip.attempt)
-        log_error_line(
+        await _flag_lost(
+            ctx,
             session,
             task,
-            f"clip {clip.number} attempt {clip.attempt}: {clip.error}. "
-            f"Write 'Regenerate: clip {clip.number}' at the video review to pay for it again.",
+            clip,
+            kfs,
+            "the daemon stopped while submitting this clip; the provider may have "
+            "started (and billed) it",
             now,
         )
-        sync_clip_row(session, task, clip, kfs)
+
+
+async def _flag_lost(
+    ctx: PipelineContext,
+    session: AsyncSession,
+    task: Task,
+    clip: Clip,
+    kfs: dict[int, Keyframe],
+    reason: str,
+    now: datetime,
+) -> None:
+    """A create that may have been billed without its operation name: the policy decides."""
+    ctx.metrics.lost_submissions.inc()
+    if ctx.settings.lost_submission_policy == "resubmit":
+        log.warning("resubmit_lost_clip", clip=clip.number, attempt=clip.attempt, reason=reason)
+        await transition_clip(session, clip, ClipStatus.PLANNED)
+        return
+    await transition_clip(session, clip, ClipStatus.LOST)
+    clip.error = f"{reason}, so it was not resubmitted"
+    ctx.metrics.clips_finished.labels(outcome="lost").inc()
+    log.warning("flag_lost_clip", clip=clip.number, attempt=clip.attempt, reason=reason)
+    log_error_line(
+        session,
+        task,
+        f"clip {clip.number} attempt {clip.attempt}: {clip.error}. "
+        f"Write 'Regenerate: clip {clip.number}' at the video review to pay for it again.",
+        now,
+    )
+    sync_clip_row(session, task, clip, kfs)
 
 
 async def _frame(ctx: PipelineContext, task_id: int, kf: Keyframe) -> Image:
-    path = ctx.task_dir(task_id) / keyframe_file_name(kf.number, kf.attempt)
-    return Image((await ensure_local(path, kf.public_url)).read_bytes())
+    path = ctx.task_dir(task_id) / keyframe_file_name(kf.number, kf.attempt, kf.mime_type)
+    # Sent with the type the keyframe really is (image models may answer JPEG).
+    data = (await ensure_local(path, kf.public_url)).read_bytes()
+    return Image(data, mime_type=kf.mime_type)
 
 
 async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
@@ -224,9 +257,14 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
                 )
             )
         except SubmitOutcomeUnknown as exc:
-            # The request may have reached the provider: leave it "submitting" so the
-            # lost-submission policy decides, exactly as after a crash.
+            # The request may have reached the provider and been billed: flagged like a
+            # lost submission (the lost-submission policy decides), never resubmitted
+            # silently.
             bound.error("submit_clip_outcome_unknown", error=str(exc))
+            await _submit_unknown(ctx, task_id, clip_id, exc)
+            return
+        except ContentFiltered as exc:
+            await _submit_blocked(ctx, task_id, clip_id, exc)
             return
         except (ProviderTransientError, ProviderPermanentError) as exc:
             await _submit_refused(ctx, task_id, clip_id, exc)
@@ -248,6 +286,63 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
                 seconds=ctx.settings.clip_deadline_seconds
             )
         bound.info("submit_clip", operation=name, at=now.isoformat())
+
+
+async def _submit_unknown(
+    ctx: PipelineContext, task_id: int, clip_id: int, exc: SubmitOutcomeUnknown
+) -> None:
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        clip = await session.get(Clip, clip_id)
+        assert task is not None
+        assert clip is not None
+        _, kfs = await load_all(session, task_id)
+        reason = f"the provider's answer to this create was lost ({exc})"
+        await _flag_lost(ctx, session, task, clip, kfs, reason, ctx.clock())
+
+
+async def _submit_blocked(
+    ctx: PipelineContext, task_id: int, clip_id: int, blocked: ContentFiltered
+) -> None:
+    """The safety filter refused the create's input: filtered, $0, softened within the bound."""
+    reasons = "; ".join(blocked.reasons) or "no reason given"
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        clip = await session.get(Clip, clip_id)
+        assert task is not None
+        assert clip is not None
+        providers = ctx.providers_for(ctx.channels.get(task.channel))
+        retry = clip.rai_retries < providers.rai_rephrase_retries
+        await record_blocked(
+            session,
+            task,
+            blocked,
+            provider=providers.name,
+            kind="clip",
+            metrics=ctx.metrics,
+            clip_id=clip.id,
+        )
+        message = (
+            f"clip {clip.number} attempt {clip.attempt} was refused by the provider's "
+            f"safety filter before generation ({reasons}); not billed"
+        )
+        if retry:
+            # Nothing was created: the attempt is given back, as for a refused create.
+            await transition_clip(session, clip, ClipStatus.PLANNED, attempt=clip.attempt - 1)
+            clip.rai_retries += 1
+            clip.prompt = rephrase_for_safety(clip.prompt, blocked.reasons, clip.rai_retries)
+            message += "; retrying with a softened prompt"
+        else:
+            await transition_clip(session, clip, ClipStatus.RAI_FILTERED)
+            clip.error = f"filtered: {reasons}"
+            ctx.metrics.clips_finished.labels(outcome="rai_filtered").inc()
+            message += (
+                f". Reword it and write 'Regenerate: clip {clip.number}' at the video review."
+            )
+        log_error_line(session, task, message, ctx.clock())
+        _, kfs = await load_all(session, task_id)
+        sync_clip_row(session, task, clip, kfs)
+    log.warning("filter_clip_input", clip_id=clip_id, reasons=reasons, retry=retry)
 
 
 async def _submit_refused(
