@@ -143,6 +143,8 @@ VIDEO_FIELDS: dict[str, FieldSpec] = {
         _f("attempt", "Attempt", "number", fmt="number"),
         _f("cost", "Cost", "number", fmt="dollar"),
         _f("reviewer_note", "Reviewer Note", "rich_text"),
+        # When the clip's file was stored (set by the daemon with the Video file).
+        _f("generated", "Generated", "date"),
     )
 }
 
@@ -200,6 +202,11 @@ def _check_properties(
         if prop is None:
             problems.append(
                 f'{label}: property "{name}" is missing — add a {want} property named "{name}"'
+                + (
+                    " (or run `reelgate setup-notion` again, which adds it)"
+                    if spec.type not in ("status", "relation", "title")
+                    else ""
+                )
             )
             continue
         actual = str(prop.get("type"))
@@ -435,6 +442,7 @@ async def setup_notion(
         log.info("create_tasks_database", database_id=tasks_db_id, data_source_id=tasks_ds_id)
     else:
         tasks_ds_id = await _first_data_source(client, tasks_db_id)
+        created.extend(await _add_missing_properties(client, settings, "tasks", tasks_ds_id))
 
     videos_db_id = existing.get(settings.videos_database_title)
     if videos_db_id is None:
@@ -451,6 +459,7 @@ async def setup_notion(
         warnings.extend(await _name_dual_relation(client, settings, tasks_ds_id, videos_ds_id))
     else:
         videos_ds_id = await _first_data_source(client, videos_db_id)
+        created.extend(await _add_missing_properties(client, settings, "videos", videos_ds_id))
 
     return SetupResult(
         tasks_database_id=tasks_db_id,
@@ -460,6 +469,29 @@ async def setup_notion(
         created=tuple(created),
         warnings=tuple(warnings),
     )
+
+
+async def _add_missing_properties(
+    client: NotionClient, settings: NotionSettings, kind: Kind, data_source_id: str
+) -> list[str]:
+    """Add the plain properties a newer reelgate needs to an existing data source.
+
+    Upgrading is then `reelgate setup-notion` again. Status and the relations are
+    left to check-notion's advice: they cannot be added without choices.
+    """
+    source = await client.retrieve_data_source(data_source_id)
+    have: dict[str, JSON] = source.get("properties", {})
+    names = property_names(kind, settings)
+    missing = {
+        names[logical]: _schema_property(spec, names[logical])
+        for logical, spec in _specs(kind).items()
+        if names[logical] not in have and spec.type not in ("status", "relation", "title")
+    }
+    if not missing:
+        return []
+    await client.update_data_source(data_source_id, {"properties": missing})
+    log.info("add_missing_properties", kind=kind, properties=sorted(missing))
+    return [f"{kind}.{name}" for name in sorted(missing)]
 
 
 async def _create_tasks(
