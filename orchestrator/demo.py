@@ -130,10 +130,11 @@ class Reviewer:
         if action is None:
             return False
         self.seen[status] += 1
-        line, target = action
-        if not line:
+        note, target = action
+        if not note:
             await self._set(status, target, "")
             return False
+        line = note
         page = await self._client.pages.retrieve(page_id=self.page_id)
         existing = "".join(t["plain_text"] for t in page["properties"]["Error Log"]["rich_text"])
         text = f"{existing}\n{line}" if existing else line

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0003"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -53,7 +52,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("review_input_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("review_settled_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("review_noted_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("review_waiting_since", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("review_waiting_since", sa.DateTime(timezone=True), nullable=True)
+        )
 
     with op.batch_alter_table("clips", schema=None) as batch_op:
         batch_op.add_column(sa.Column("generated_at", sa.DateTime(timezone=True), nullable=True))

@@ -370,4 +370,3 @@ def _over_budget(
         f"channel budget of ${channel.budget_usd:.2f}. Nothing was spent. Raise the budget, "
         "or approve what is there."
     )
-

@@ -182,9 +182,7 @@ def _route_for(issue: IssueClass, stage: StageName) -> Route:
     return default
 
 
-def _explain_line(
-    reading: LineReading, stage: StageName, clip_count: int
-) -> LineExplanation:
+def _explain_line(reading: LineReading, stage: StageName, clip_count: int) -> LineExplanation:
     if reading.kind in ("ignored", "header"):
         description = ""
         if reading.kind == "header" and reading.label:
@@ -226,7 +224,9 @@ def _explain_line(
     actions: list[Action] = []
     if route == "keyframes" and clips:
         # A keyframe problem on clip n: the frames at both of its ends.
-        actions.append(Action("keyframes", tuple(sorted({k for c in clips for k in (c, c + 1)})), note))
+        actions.append(
+            Action("keyframes", tuple(sorted({k for c in clips for k in (c, c + 1)})), note)
+        )
     elif clips:
         actions.append(Action(route, clips, note))
     if reading.keyframes:

@@ -142,7 +142,5 @@ def lines_to_retire(error_log: str, acted: Mapping[str, int]) -> dict[str, int]:
     """
     present = Counter(line.key for line in reviewer_lines(error_log))
     return {
-        key: count - present[key]
-        for key, count in _counts(acted).items()
-        if count > present[key]
+        key: count - present[key] for key, count in _counts(acted).items() if count > present[key]
     }

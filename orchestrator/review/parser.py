@@ -392,15 +392,19 @@ def _parse_line(line: str) -> _ParsedLine:
         return _ParsedLine([], False, "", exception=False, header_only=True)
 
     label = ""
-    if not _starts_selection(line, pos) and (m := _LABEL.match(line, pos)):
+    mentions, all_selected, end = _read_selection(line, pos)
+    if not mentions and not all_selected and (m := _LABEL.match(line, pos)):
+        # Not a selection where one would start: a label (`Bad motion:`,
+        # `keyframe: clip 4`), then the selection.
         candidate = m.group("label").strip()
         if 0 < len(candidate.split()) <= _MAX_LABEL_WORDS:
             label = candidate
             pos, _ = _skip_leads(line, m.end())
             if pos >= len(line):
                 return _ParsedLine([], False, "", False, header_only=True, label=label)
+            mentions, all_selected, end = _read_selection(line, pos)
 
-    if enumerated and not _starts_selection(line, pos):
+    if enumerated and not mentions and not all_selected:
         number = line[:start].strip()
         return _ParsedLine(
             [],
@@ -409,10 +413,19 @@ def _parse_line(line: str) -> _ParsedLine:
             False,
             header_only=False,
             label=label,
-            problem=f"starts with a list number ({number}) and names no clip: write "
+            problem=f"starts with a list number ('{number}') and names no clip: write "
             "'clip N: …' if the number is a clip",
         )
 
+    note = _NOTE_LEAD.sub("", line[end:]).strip()
+    exception = bool(_EXCEPTION.match(line, end))
+    return _ParsedLine(
+        mentions, all_selected, note, exception=exception, header_only=False, label=label
+    )
+
+
+def _read_selection(line: str, pos: int) -> tuple[list[_Mention], bool, int]:
+    """Clip numbers, ranges and `all` from `pos`: (mentions, all, where they end)."""
     unit: Unit = "clip"
     mentions: list[_Mention] = []
     all_selected = False
@@ -444,11 +457,9 @@ def _parse_line(line: str) -> _ParsedLine:
                 end = after
                 continue
         break
-    note = _NOTE_LEAD.sub("", line[end:]).strip()
-    exception = bool(_EXCEPTION.match(line, end))
-    return _ParsedLine(
-        mentions, all_selected, note, exception=exception, header_only=False, label=label
-    )
+    if not mentions and not all_selected:
+        return [], False, pos
+    return mentions, all_selected, end
 
 
 def _skip_ws(line: str, pos: int) -> int:

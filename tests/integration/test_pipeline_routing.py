@@ -212,7 +212,8 @@ async def test_later_rounds_read_only_new_lines_and_a_line_written_again_is_new(
     assert env.status(page) == "Video Error"
     waiting = env.comments(page)[-1]
     assert "Waiting for your notes" in waiting
-    assert "“clip 1 - too dark”" in waiting and "write the line again" in waiting
+    assert "“clip 1 - too dark”" in waiting
+    assert "write the line again" in waiting
     assert [c.attempt for c in await env.clips(page)] == [2, 2, 1]
     # Written again (a second copy): a new request.
     env.write_error_log(page, "clip 1 - too dark\nclip 1 - too dark")
