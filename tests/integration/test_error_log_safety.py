@@ -58,8 +58,10 @@ async def test_reviewer_typing_while_the_daemon_logs_loses_nothing(
 
     async def drain() -> None:
         drainer = OutboxDrainer(env.sessions, env.runtime.writer, env.runtime.metrics, batch=1)
-        while await drainer.drain_once():
-            await asyncio.sleep(0)
+        # One op per round: the reviewer's requests get in between.
+        for _ in range(DAEMON_LINES + 5):
+            if not await drainer.drain_once():
+                break
 
     try:
         await asyncio.gather(type_notes(), drain())
