@@ -135,7 +135,7 @@ def history_parts(visit: ReviewVisit, summary: str) -> list[TextPart]:
         when = visit.verdict_at.strftime("%Y-%m-%d %H:%M UTC") if visit.verdict_at else "?"
         parts.append(TextPart(text=f" at {when} after {format_duration(visit.duration_s or 0.0)}"))
     if summary:
-        parts.append(TextPart(text=f": {summary}"))
+        parts.append(TextPart(text=f" ({summary})" if visit.verdict == AUTO else f": {summary}"))
     return parts
 
 

@@ -13,6 +13,7 @@ gate's visit (pipeline/history.py): who, when, after how long.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.mapping import TaskPage, VideoRow
 from notion_sync.ops import SetTaskStatus
-from orchestrator.db.models import Clip, Event, Task
+from orchestrator.db.models import Clip, Event, OutboxItem, Task
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.history import close_visit, open_visit, pending_visit, write_history
 from orchestrator.pipeline.notion_out import (
@@ -103,6 +104,31 @@ async def _record_verdict(
             await open_visit(session, task, stage.name, int(task.rounds.get(stage.name, 1)), now)
 
 
+async def _stale_own_write(
+    ctx: PipelineContext, session: AsyncSession, task: Task, page: TaskPage, label: str
+) -> bool:
+    """Is `label` a Status we wrote before our latest one, read back late?
+
+    Only when our integration was the page's last editor: a person's move makes
+    them the last editor, and is never mistaken for ours.
+    """
+    if not ctx.bot_user_id or page.last_edited_by != ctx.bot_user_id:
+        return False
+    rows = await session.execute(
+        select(OutboxItem.op)
+        .where(
+            OutboxItem.task_id == task.id,
+            OutboxItem.kind == "set_task_status",
+            OutboxItem.sent_at.is_not(None),
+            OutboxItem.sent_at >= ctx.clock() - timedelta(minutes=10),
+        )
+        .order_by(OutboxItem.id.desc())
+        .limit(20)
+    )
+    labels = [str(op.get("status_label", "")) for op in rows.scalars().all()]
+    return label in labels[1:] and label != (labels[0] if labels else None)
+
+
 async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPage) -> None:
     task = (
         await session.execute(select(Task).where(Task.notion_page_id == page.page_id))
@@ -167,6 +193,15 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         return
     if label == task.last_seen_status:
         return  # no Status change (an edit elsewhere on the page, or our own write)
+    if await _stale_own_write(ctx, session, task, page, label):
+        # A read made before our later Status writes landed (the drainer runs while
+        # we poll): the label is one of ours, superseded. Not a human move: no
+        # revert, no comment; the current status is written again in case the page
+        # still shows the old one.
+        task.last_seen_status = label
+        enqueue(session, task, SetTaskStatus(page_id=page.page_id, status_label=current.label))
+        bound.info("skip_stale_status_read", task=task.id, shown=label)
+        return
     task.last_seen_status = label
     if status is current:
         return

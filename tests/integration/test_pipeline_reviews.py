@@ -128,3 +128,26 @@ async def test_a_keyframe_past_the_last_one_is_explained(pipeline_env: PipelineE
     assert env.status(page) == "Keyframes Error"
     assert "keyframe 4 does not exist (this task has keyframes 1 to 3)" in env.comments(page)[-1]
     assert [k.attempt for k in await env.keyframes(page)] == [1, 1, 1]
+
+
+async def test_a_late_read_of_our_own_status_write_is_not_a_human_move(
+    pipeline_env: PipelineEnv,
+) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2, channel="autopilot")
+    await env.settle()
+    assert env.status(page) == "Video Ready"
+    # What a poll sees when it reads the page while our Status writes are still
+    # landing: one of our earlier labels, written by us.
+    env.server.admin.update_page(
+        page, {"Status": {"status": {"name": "Generating Keyframes"}}}, as_user=None
+    )
+    await env.settle()
+    assert (await env.task(page)).status == "video_ready"
+    assert env.status(page) == "Video Ready"
+    assert not any("Status was set back" in c for c in env.comments(page))
+    # A person choosing that label is still refused, with the explanation.
+    env.review(page, "Generating Keyframes")
+    await env.settle()
+    assert env.status(page) == "Video Ready"
+    assert "Status was set back to Video Ready" in env.comments(page)[-1]

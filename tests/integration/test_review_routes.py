@@ -163,8 +163,8 @@ async def test_an_auto_approved_gate_is_in_the_history_too(pipeline_env: Pipelin
     await env.settle()
     assert env.status(page) == "Video Ready"
     assert env.review_history(page) == [
-        "Storyboard review, round 1: approved automatically: channel autopilot",
-        "Keyframes review, round 1: approved automatically: channel autopilot",
+        "Storyboard review, round 1: approved automatically (channel autopilot)",
+        "Keyframes review, round 1: approved automatically (channel autopilot)",
     ]
     # No person decided: nothing for the review-time histogram.
     assert "reelgate_review_duration_seconds_count" not in env.runtime.metrics.render_text()
