@@ -210,3 +210,27 @@ async def test_a_reviewer_may_withdraw_an_error(pipeline_env: PipelineEnv) -> No
     assert env.status(page) == "Audio Ready"
     assert env.review_history(page)[-2].endswith(": withdrawn, nothing regenerated")
     assert [c.attempt for c in await env.clips(page)] == [1, 1]
+
+
+async def test_videos_rows_say_when_each_clip_was_generated(pipeline_env: PipelineEnv) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2, channel="autopilot")
+    await env.settle()
+
+    def generated() -> dict[int, str]:
+        out = {}
+        for row in env.server.admin.pages(env.videos_ds):
+            props = row["properties"]
+            if page.replace("-", "") in str(props["Task"]["relation"]).replace("-", ""):
+                out[int(props["Clip"]["number"])] = (props["Generated"]["date"] or {})["start"]
+        return out
+
+    first = generated()
+    clips = await env.clips(page)
+    assert first == {c.number: c.generated_at.isoformat() for c in clips if c.generated_at}
+    assert set(first) == {1, 2}
+    env.review(page, "Video Error", "clip 2: warmer")
+    await env.settle()
+    second = generated()
+    assert second[1] == first[1]
+    assert second[2] > first[2]
