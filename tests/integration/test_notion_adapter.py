@@ -211,6 +211,22 @@ async def test_setup_creates_full_schema_and_is_idempotent(ws: Workspace) -> Non
     assert len(ws.server.state.databases) == dbs_before
 
 
+async def test_setup_again_adds_a_property_a_newer_version_needs(ws: Workspace) -> None:
+    # A workspace set up before the Videos table had its Generated column.
+    videos = ws.setup.videos_data_source_id
+    await ws.client.update_data_source(videos, {"properties": {"Generated": None}})
+    report = await check_schema(ws.client, ws.settings)
+    assert report.problems == [
+        'Videos: property "Generated" is missing — add a Date property named "Generated" '
+        "(or run `reelgate setup-notion` again, which adds it)"
+    ]
+    again = await setup_notion(ws.client, ws.server.root_page_id, STATUS_OPTIONS)
+    assert again.created == ("videos.Generated",)
+    report = await check_schema(ws.client, ws.settings)
+    assert report.problems == []
+    assert report.videos_properties["Generated"]["type"] == "date"
+
+
 async def test_schema_check_lists_every_problem_in_one_message(
     local_notion: LocalNotionServer,
 ) -> None:
