@@ -5,7 +5,7 @@ from __future__ import annotations
 from notion_sync.client import ClientStats, NotionClient
 from notion_sync.errors import NotionError, NotionPermanentError, NotionTransientError
 from notion_sync.mapping import TaskPage, VideoRow, task_from_page, video_from_page
-from notion_sync.poller import PollResult, poll_tasks, poll_videos
+from notion_sync.poller import PollResult, poll_tasks, poll_videos, read_task_page, read_task_rows
 from notion_sync.schema import (
     TASK_FIELDS,
     VIDEO_FIELDS,
@@ -42,6 +42,8 @@ __all__ = [
     "poll_tasks",
     "poll_videos",
     "property_names",
+    "read_task_page",
+    "read_task_rows",
     "setup_notion",
     "task_from_page",
     "video_from_page",

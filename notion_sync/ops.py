@@ -16,8 +16,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 __all__ = [
+    "DAEMON_LOG_TOGGLE",
+    "REVIEW_HISTORY_TOGGLE",
     "AppendBlocks",
     "AppendErrorLog",
+    "AppendToToggle",
     "BlockSpec",
     "Coalesced",
     "Comment",
@@ -25,6 +28,7 @@ __all__ = [
     "MergeKey",
     "NotionOp",
     "SetTaskStatus",
+    "TextPart",
     "UpdateTask",
     "UpsertVideoRow",
     "coalesce",
@@ -72,11 +76,42 @@ class SetTaskStatus(BaseModel):
 
 
 class AppendErrorLog(BaseModel):
-    """Append daemon lines to the Error Log (read, append, write; never rewrite)."""
+    """Daemon log lines, as older versions queued them.
+
+    The Error Log is the reviewers' alone: these lines now go to the page's
+    `DAEMON_LOG_TOGGLE`, exactly like an `AppendToToggle` (never a read-modify-write
+    of a property a person may be typing in).
+    """
 
     kind: Literal["append_error_log"] = "append_error_log"
     page_id: str
     lines: list[str]
+
+
+# Toggles in the task page body that reelgate appends to (found by their title).
+DAEMON_LOG_TOGGLE = "reelgate log"
+REVIEW_HISTORY_TOGGLE = "Review history"
+
+
+class TextPart(BaseModel):
+    """A piece of a rich-text line: plain text, or a mention of a Notion user."""
+
+    text: str = ""
+    user_id: str | None = None
+
+
+class AppendToToggle(BaseModel):
+    """Append lines (one paragraph each) to a toggle block in the page body.
+
+    The toggle is the first top-level toggle titled `title`; it is created at the
+    end of the page when there is none. Appending block children adds to what
+    is there and rewrites nothing, so it is safe whoever else edits the page.
+    """
+
+    kind: Literal["append_to_toggle"] = "append_to_toggle"
+    page_id: str
+    title: str
+    lines: list[list[TextPart]] = Field(default_factory=list)
 
 
 class UpsertVideoRow(BaseModel):
@@ -107,7 +142,13 @@ class Comment(BaseModel):
 
 
 NotionOp = Annotated[
-    UpdateTask | SetTaskStatus | AppendErrorLog | UpsertVideoRow | AppendBlocks | Comment,
+    UpdateTask
+    | SetTaskStatus
+    | AppendErrorLog
+    | AppendToToggle
+    | UpsertVideoRow
+    | AppendBlocks
+    | Comment,
     Field(discriminator="kind"),
 ]
 

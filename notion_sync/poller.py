@@ -32,6 +32,8 @@ __all__ = [
     "PollResult",
     "poll_tasks",
     "poll_videos",
+    "read_task_page",
+    "read_task_rows",
 ]
 
 log = structlog.get_logger(__name__)
@@ -228,3 +230,51 @@ async def poll_videos(
         fingerprints=new_prints,
         seen=len(rows),
     )
+
+
+async def read_task_page(
+    client: NotionClient, page_id: str, settings: NotionSettings | None = None
+) -> TaskPage:
+    """One task page, read now (`pages.retrieve`), with its whole Error Log.
+
+    The settle rule's confirming read: unlike a data-source query, retrieving a
+    page is never served from an index that may lag behind the last edit.
+    """
+    names = property_names("tasks", settings or client.settings)
+    task = task_from_page(await client.retrieve_page(page_id), names)
+    if task.error_log_truncated and task.error_log_property_id:
+        items = await client.retrieve_page_property(task.page_id, task.error_log_property_id)
+        task = task.with_error_log(plain_text(items))
+    return task
+
+
+async def read_task_rows(
+    client: NotionClient,
+    task_page_id: str,
+    settings: NotionSettings | None = None,
+    *,
+    data_source_id: str | None = None,
+) -> list[VideoRow]:
+    """Every Videos row of one task (one request for up to 100 clips)."""
+    settings = settings or client.settings
+    ds_id = data_source_id or settings.videos_data_source_id
+    if not ds_id:
+        raise NotionPermanentError("REELGATE_NOTION_VIDEOS_DATA_SOURCE_ID is not set")
+    names = property_names("videos", settings)
+    rows: list[VideoRow] = []
+    start: str | None = None
+    while True:
+        result = await client.query_data_source_page(
+            ds_id,
+            filter={"property": names["task"], "relation": {"contains": task_page_id}},
+            start_cursor=start,
+            page_size=MAX_PAGE_SIZE,
+        )
+        rows.extend(
+            video_from_page(p, names)
+            for p in result.get("results", [])
+            if p.get("object", "page") == "page"
+        )
+        start = result.get("next_cursor")
+        if not result.get("has_more") or not start:
+            return rows

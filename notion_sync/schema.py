@@ -149,6 +149,8 @@ VIDEO_FIELDS: dict[str, FieldSpec] = {
         _f("attempt", "Attempt", "number", fmt="number"),
         _f("cost", "Cost", "number", fmt="dollar"),
         _f("reviewer_note", "Reviewer Note", "rich_text"),
+        # When the clip's file was stored (set by the daemon with the Video file).
+        _f("generated", "Generated", "date"),
     )
 }
 
@@ -216,6 +218,11 @@ def _check_properties(
         if prop is None:
             problems.append(
                 f'{label}: property "{name}" is missing — add a {want} property named "{name}"'
+                + (
+                    " (or run `reelgate setup-notion` again, which adds it)"
+                    if spec.type not in ("status", "relation", "title")
+                    else ""
+                )
             )
             continue
         actual = str(prop.get("type"))

@@ -10,23 +10,24 @@ import structlog
 
 from notion_sync.client import NotionClient
 from notion_sync.errors import NotionPermanentError
-from notion_sync.mapping import TRUNCATED_ITEMS, build_properties, file_objects
+from notion_sync.mapping import build_properties, file_objects
 from notion_sync.ops import (
+    DAEMON_LOG_TOGGLE,
     AppendBlocks,
     AppendErrorLog,
+    AppendToToggle,
     BlockSpec,
     Comment,
     NotionOp,
     SetTaskStatus,
+    TextPart,
     UpdateTask,
     UpsertVideoRow,
 )
 from notion_sync.richtext import (
     MAX_RICH_TEXT_ITEMS,
     mention_user,
-    pack_plain,
     plain_text,
-    request_item,
     text_items,
 )
 from notion_sync.schema import TASK_FIELDS, VIDEO_FIELDS, property_names, status_column_type
@@ -61,6 +62,8 @@ class NotionWriter:
         self.task_names = property_names("tasks", self.settings)
         self.video_names = property_names("videos", self.settings)
         self._status_type: str | None = None
+        # (page id, toggle title) -> block id of toggles found or made.
+        self._toggles: dict[tuple[str, str], str] = {}
 
     async def execute(self, op: NotionOp) -> OpResult:
         before = self.client.stats.requests
@@ -68,8 +71,12 @@ class NotionWriter:
             result = await self._update_task(op)
         elif isinstance(op, SetTaskStatus):
             result = await self._set_status(op)
+        elif isinstance(op, AppendToToggle):
+            result = await self._append_to_toggle(op.page_id, op.title, op.lines)
         elif isinstance(op, AppendErrorLog):
-            result = await self._append_error_log(op)
+            # Older queued daemon lines: to the log toggle, never into the Error Log.
+            parts = [[TextPart(text=line)] for line in op.lines]
+            result = await self._append_to_toggle(op.page_id, DAEMON_LOG_TOGGLE, parts)
         elif isinstance(op, UpsertVideoRow):
             result = await self._upsert_video_row(op)
         elif isinstance(op, AppendBlocks):
@@ -116,49 +123,57 @@ class NotionWriter:
         await self.client.update_page(op.page_id, props)
         return OpResult(op.kind, op.page_id, 0)
 
-    # -- error log -----------------------------------------------------------------
+    # -- toggles: the daemon's log and the review history ---------------------------
 
-    async def _read_rich_text(self, page_id: str, logical: str) -> list[JSON]:
-        page = await self.client.retrieve_page(page_id)
-        name = self.task_names[logical]
-        prop = page.get("properties", {}).get(name)
-        if prop is None:
-            raise NotionPermanentError(
-                f'Tasks: property "{name}" is missing — add a Text property named "{name}"',
-                code="schema_mismatch",
+    async def _find_toggle(self, page_id: str, title: str) -> str | None:
+        """The first top-level toggle of the page titled `title`."""
+        for block in await self.client.list_block_children(page_id):
+            body = block.get("toggle")
+            if block.get("type") != "toggle" or block.get("in_trash") or not isinstance(body, dict):
+                continue
+            if plain_text(body.get("rich_text")).strip() == title:
+                return str(block["id"])
+        return None
+
+    async def _toggle_id(self, page_id: str, title: str) -> str:
+        toggle_id = await self._find_toggle(page_id, title)
+        if toggle_id is None:
+            # Created empty, then filled: a create retried after a lost response
+            # finds the toggle and never doubles the lines.
+            block = {
+                "object": "block",
+                "type": "toggle",
+                "toggle": {"rich_text": text_items(title)[:1]},
+            }
+            created = await self.client.append_block_children(page_id, [block])
+            toggle_id = str(created["results"][0]["id"])
+        self._toggles[(page_id, title)] = toggle_id
+        return toggle_id
+
+    async def _append_to_toggle(
+        self, page_id: str, title: str, lines: Sequence[Sequence[TextPart]]
+    ) -> OpResult:
+        """Lines as paragraphs inside the toggle: an append never rewrites anything."""
+        blocks = [_line_block(line) for line in lines]
+        key = (page_id, title)
+        cached = self._toggles.get(key)
+        if cached is not None:
+            try:
+                await self._append_in_chunks(cached, blocks)
+                return OpResult("append_to_toggle", page_id, 0)
+            except NotionPermanentError as exc:
+                if exc.status not in (400, 404):
+                    raise
+                # Deleted or moved to trash since we last wrote: look for it again.
+                del self._toggles[key]
+        await self._append_in_chunks(await self._toggle_id(page_id, title), blocks)
+        return OpResult("append_to_toggle", page_id, 0)
+
+    async def _append_in_chunks(self, block_id: str, blocks: list[JSON]) -> None:
+        for start in range(0, len(blocks), MAX_BLOCKS_PER_APPEND):
+            await self.client.append_block_children(
+                block_id, blocks[start : start + MAX_BLOCKS_PER_APPEND]
             )
-        items: list[JSON] = list(prop.get("rich_text") or [])
-        if len(items) >= TRUNCATED_ITEMS and prop.get("id"):
-            # The page payload stops at 25 items; the property endpoint has them all.
-            paged = await self.client.retrieve_page_property(page_id, str(prop["id"]))
-            items = [i["rich_text"] for i in paged if isinstance(i.get("rich_text"), dict)]
-        return items
-
-    async def _append_error_log(self, op: AppendErrorLog) -> OpResult:
-        existing = await self._read_rich_text(op.page_id, "error_log")
-        old_text = plain_text(existing)
-        addition = "\n".join(op.lines)
-        if old_text and not old_text.endswith("\n"):
-            addition = "\n" + addition
-        # Keep the human's items as they are (links, mentions, formatting) and add ours.
-        kept = [request_item(i) for i in existing]
-        items: list[JSON]
-        if all(k is not None for k in kept):
-            items = [k for k in kept if k is not None] + text_items(addition)
-        else:
-            items = pack_plain([old_text, addition])
-        if len(items) > MAX_RICH_TEXT_ITEMS:
-            # Too many small items: fall back to plain text packed into 2000-char items.
-            items = pack_plain([old_text, addition])
-        if len(items) > MAX_RICH_TEXT_ITEMS:
-            # Past 100 x 2000 characters Notion cannot hold it; drop the oldest text.
-            whole = old_text + addition
-            keep_chars = MAX_RICH_TEXT_ITEMS * 2000 - 200
-            log.warning("trim_error_log", page_id=op.page_id, dropped=len(whole) - keep_chars)
-            items = pack_plain(["[earlier log trimmed]\n", whole[-keep_chars:]])
-        name = self.task_names["error_log"]
-        await self.client.update_page(op.page_id, {name: {"rich_text": items}})
-        return OpResult(op.kind, op.page_id, 0)
 
     # -- videos --------------------------------------------------------------------
 
@@ -224,6 +239,20 @@ class NotionWriter:
             items = items[:MAX_RICH_TEXT_ITEMS]
         await self.client.create_comment(op.page_id, items)
         return OpResult(op.kind, op.page_id, 0)
+
+
+def _line_block(parts: Sequence[TextPart]) -> JSON:
+    items: list[JSON] = []
+    for part in parts:
+        if part.user_id:
+            items.append(mention_user(part.user_id))
+        elif part.text:
+            items.extend(text_items(part.text))
+    return {
+        "object": "block",
+        "type": "paragraph",
+        "paragraph": {"rich_text": items[:MAX_RICH_TEXT_ITEMS]},
+    }
 
 
 def _rich(text: str) -> list[JSON]:

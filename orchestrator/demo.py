@@ -3,8 +3,8 @@
 Starts the local Notion API with a sample workspace (Tasks + Videos + one task),
 local providers, local storage served over HTTP and SQLite; runs the daemon; and
 plays the reviewer through the Notion API exactly as a person would: approve the
-storyboard and keyframes, reject clips 2 and 3 as too dark, approve the
-regenerated round, approve audio and final.
+storyboard and keyframes, write "clips 2, 3 - too dark" in Error Log and then set
+Video Error, approve the regenerated round, approve audio and final.
 """
 
 from __future__ import annotations
@@ -113,6 +113,8 @@ class Reviewer:
         self.seen: Counter[str] = Counter()
         self.actions: list[str] = []
         self.last_status = ""
+        # Notes written, Status not set yet: the next look sets it.
+        self._then: tuple[str, str, str] | None = None
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -125,27 +127,44 @@ class Reviewer:
         return self.last_status
 
     async def step(self) -> bool:
-        """Look once; act if the script says so. True when the task is finished."""
+        """Look once; act if the script says so. True when the task is finished.
+
+        Like a person: notes are typed into Error Log first, and Status is set on
+        the next look (the daemon acts on the notes once they have settled).
+        """
         status = await self.status()
         if status in (Status.DONE.label, Status.FAILED.label, Status.CANCELLED.label):
             return True
+        if self._then is not None:
+            seen, target, line = self._then
+            self._then = None
+            await self._set(seen, target, line)
+            return False
         action = self.script.pop((status, self.seen[status] + 1), None)
         if action is None:
             return False
         self.seen[status] += 1
-        line, target = action
-        properties: dict[str, Any] = {"Status": {"status": {"name": target}}}
-        if line:
-            page = await self._client.pages.retrieve(page_id=self.page_id)
-            existing = "".join(
-                t["plain_text"] for t in page["properties"]["Error Log"]["rich_text"]
-            )
-            text = f"{existing}\n{line}" if existing else line
-            properties["Error Log"] = {"rich_text": [{"text": {"content": text[-2000:]}}]}
-        await self._client.pages.update(page_id=self.page_id, properties=properties)
-        self.actions.append(f"{status} -> {target}" + (f" ({line})" if line else ""))
-        log.info("review_task", seen=status, set=target, error_log=line)
+        note, target = action
+        if not note:
+            await self._set(status, target, "")
+            return False
+        line = note
+        page = await self._client.pages.retrieve(page_id=self.page_id)
+        existing = "".join(t["plain_text"] for t in page["properties"]["Error Log"]["rich_text"])
+        text = f"{existing}\n{line}" if existing else line
+        await self._client.pages.update(
+            page_id=self.page_id,
+            properties={"Error Log": {"rich_text": [{"text": {"content": text[-2000:]}}]}},
+        )
+        self._then = (status, target, line)
         return False
+
+    async def _set(self, seen: str, target: str, line: str) -> None:
+        await self._client.pages.update(
+            page_id=self.page_id, properties={"Status": {"status": {"name": target}}}
+        )
+        self.actions.append(f"{seen} -> {target}" + (f" ({line})" if line else ""))
+        log.info("review_task", seen=seen, set=target, error_log=line)
 
 
 def demo_config(data_dir: Path, notion_base_url: str, tasks_ds: str, videos_ds: str) -> AppConfig:
@@ -162,6 +181,8 @@ def demo_config(data_dir: Path, notion_base_url: str, tasks_ds: str, videos_ds: 
             clip_deadline_seconds=300.0,
             workers=2,
             heartbeat_seconds=5.0,
+            # Reviewer notes settle quickly here (45 s in production).
+            review_settle_seconds=2.0,
             http_port=0,
             shutdown_grace_seconds=10.0,
         ),

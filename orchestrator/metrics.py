@@ -32,6 +32,20 @@ CLIP_OUTCOMES: Final = ("complete", "rai_filtered", "timed_out", "failed", "lost
 # Steps run from under a second (storyboard on the local provider) to many
 # minutes (a Veo clip, an assembly), so the buckets span both.
 _STEP_BUCKETS: Final = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+# A review takes from a minute (a quick approval) to days (a weekend).
+_REVIEW_BUCKETS: Final = (
+    60.0,
+    300.0,
+    900.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    14400.0,
+    28800.0,
+    86400.0,
+    172800.0,
+    604800.0,
+)
 
 
 class Metrics:
@@ -133,6 +147,15 @@ class Metrics:
             "Wall time of one pipeline step.",
             ["step"],
             buckets=_STEP_BUCKETS,
+            registry=r,
+        )
+
+        self.review_duration_seconds = Histogram(
+            "reelgate_review_duration_seconds",
+            "Time from a task reaching a review gate to a person's verdict, by gate "
+            "(storyboard, keyframes, video, audio, final).",
+            ["gate"],
+            buckets=_REVIEW_BUCKETS,
             registry=r,
         )
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     clip_deadline_seconds: float = Field(default=1800.0, gt=0)
     # Finished-with-error operations are not billed; retry transient ones this often.
     clip_failure_retries: int = Field(default=2, ge=0)
+    # Review text (Error Log, Videos rows set to Regenerate) is acted on only once it
+    # has stayed the same this long, confirmed by a page read after the delay:
+    # Notion saves as people type, and a half-typed line must never be acted on.
+    review_settle_seconds: float = Field(default=45.0, ge=0)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9477, ge=0, le=65535)

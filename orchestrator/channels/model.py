@@ -18,6 +18,7 @@ __all__ = [
     "ExportFormat",
     "ModelOverrides",
     "Provider",
+    "ReviewLabels",
     "StageName",
     "StorageBackend",
     "VideoDefaults",
@@ -46,6 +47,23 @@ class ModelOverrides(_Strict):
     image: str | None = None
     video: str | None = None
     tts: str | None = None
+
+
+class ReviewLabels(_Strict):
+    """A channel's own words for the review issue classes, on top of the built-in ones
+    (orchestrator/review/classes.py): a line labelled with one of them routes there.
+
+        [channels.shorts.review_labels]
+        narrative = ["plot hole", "pacing"]
+        audio = ["lip sync"]
+    """
+
+    narrative: tuple[str, ...] = Field(default=(), strict=False)
+    audio: tuple[str, ...] = Field(default=(), strict=False)
+    keyframe: tuple[str, ...] = Field(default=(), strict=False)
+
+    def as_mapping(self) -> dict[str, tuple[str, ...]]:
+        return {"narrative": self.narrative, "audio": self.audio, "keyframe": self.keyframe}
 
 
 class VideoDefaults(_Strict):
@@ -81,6 +99,7 @@ class ChannelConfig(_Strict):
     )
     negative_prompt: str | None = None
     rai_rephrase_retries: int | None = Field(default=None, ge=0, le=10)
+    review_labels: ReviewLabels = ReviewLabels()
 
     def auto_approves(self, stage: str) -> bool:
         """True when the review gate of `stage` passes without a human."""

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from orchestrator.daemon.drainer import OutboxDrainer, pending_count
 from orchestrator.daemon.leader import LeaderElector
@@ -35,6 +35,7 @@ from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
 from orchestrator.pipeline.operations import poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
+from orchestrator.pipeline.settle import ERROR_STATUSES
 from orchestrator.pipeline.steps import RUNNABLE
 from orchestrator.state.clips import IN_FLIGHT
 
@@ -76,6 +77,15 @@ class Daemon:
             await self.poller.poll_once()
             self.polls += 1
             self._poll_started = started
+        finally:
+            self._publish_notion_stats()
+
+    async def confirm_reviews(self) -> None:
+        """The settle rule's page reads (leader only; no request when none is due)."""
+        if not self.leader.is_leader:
+            return
+        try:
+            await self.poller.confirm_reviews()
         finally:
             self._publish_notion_stats()
 
@@ -125,7 +135,15 @@ class Daemon:
         async with self.ctx.sessions() as session:
             runnable = (
                 await session.execute(
-                    select(func.count(Task.id)).where(Task.status.in_([s.value for s in RUNNABLE]))
+                    select(func.count(Task.id)).where(
+                        Task.status.in_([s.value for s in RUNNABLE]),
+                        # An X Error that answered its notes waits for a person.
+                        ~and_(
+                            Task.status.in_(ERROR_STATUSES),
+                            Task.review_noted_hash.is_not(None),
+                            Task.review_noted_hash == Task.review_input_hash,
+                        ),
+                    )
                 )
             ).scalar_one()
             in_flight = (
@@ -153,6 +171,16 @@ class Daemon:
             max_instances=1,
             coalesce=True,
             id="notion_poll",
+        )
+        # Review notes are acted on once still for the settle time: the leader reads
+        # the page again when that time is up (a database query until then).
+        scheduler.add_job(
+            supervise.job("review_settle", self.confirm_reviews),
+            "interval",
+            seconds=max(0.2, min(5.0, settings.review_settle_seconds / 4)),
+            max_instances=1,
+            coalesce=True,
+            id="review_settle",
         )
         # Presigned URLs last days; an hourly look keeps Notion's copies working.
         scheduler.add_job(

@@ -1,4 +1,10 @@
-"""The Notion poller job: incremental, one request when nothing changed (DESIGN §4)."""
+"""The Notion poller job: incremental, one request when nothing changed (DESIGN §4).
+
+Also the settle rule's confirming reads (`confirm_reviews`, pipeline/settle.py):
+only the leader talks to Notion, so it is the leader that reads a task page again
+once its review notes have been still for the settle time. With nobody reviewing
+nothing is due, and that job makes no request at all.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,11 @@ import structlog
 from sqlalchemy import select
 
 from notion_sync.client import NotionClient
-from notion_sync.poller import poll_tasks, poll_videos
+from notion_sync.errors import NotionPermanentError
+from notion_sync.poller import poll_tasks, poll_videos, read_task_page, read_task_rows
 from orchestrator.db.models import SyncState, Task
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.settle import due_for_confirmation
 from orchestrator.pipeline.sync import apply_task_pages, apply_video_rows
 from orchestrator.state.status import Status
 
@@ -77,4 +85,38 @@ class NotionPoller:
         requests += result.requests_made
         if result.changed:
             log.info("poll_notion", changed=len(result.changed), requests=requests)
+        return requests
+
+    async def confirm_reviews(self) -> int:
+        """Read again each task whose review notes are due for confirmation.
+
+        Returns the number of Notion requests made (0 when nothing is due).
+        """
+        settle = self._ctx.settings.review_settle_seconds
+        if settle <= 0:
+            return 0
+        now = self._ctx.clock()
+        async with self._ctx.sessions() as session:
+            due = (await session.execute(due_for_confirmation(now, settle))).scalars().all()
+            items = [(t.id, t.notion_page_id, t.status) for t in due]
+        before = self._client.stats.requests
+        for task_id, page_id, status in items:
+            try:
+                if status == Status.VIDEO_ERROR.value:
+                    # Rows first: the page read then settles rows and text together.
+                    await apply_video_rows(self._ctx, await read_task_rows(self._client, page_id))
+                page = await read_task_page(self._client, page_id)
+            except NotionPermanentError as exc:
+                # Gone or unreadable: the regular poll reports what happened to it;
+                # look again after another settle time, not on every tick.
+                log.warning("confirm_review_failed", task=task_id, error=str(exc))
+                async with self._ctx.sessions() as session, session.begin():
+                    task = await session.get(Task, task_id)
+                    if task is not None:
+                        task.review_input_at = now
+                continue
+            await apply_task_pages(self._ctx, [page])
+        requests = self._client.stats.requests - before
+        if items:
+            log.info("confirm_reviews", tasks=len(items), requests=requests)
         return requests

@@ -12,6 +12,7 @@ from orchestrator.db.models import (
     Keyframe,
     OutboxItem,
     ReviewLine,
+    ReviewVisit,
     SyncState,
     Task,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "Keyframe",
     "OutboxItem",
     "ReviewLine",
+    "ReviewVisit",
     "SyncState",
     "Task",
     "UTCDateTime",

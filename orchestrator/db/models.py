@@ -33,6 +33,7 @@ __all__ = [
     "Keyframe",
     "OutboxItem",
     "ReviewLine",
+    "ReviewVisit",
     "SyncState",
     "Task",
 ]
@@ -96,6 +97,19 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The settle rule (pipeline/settle.py): the review input (Error Log and the rows
+    # set to Regenerate) as the leader last read it, when it first read it so, and
+    # the input a page read after the settle time confirmed. Workers act on a
+    # review only when the two hashes agree.
+    review_input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    review_input_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    review_settled_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The input the daemon last answered with a comment (waiting for notes, or
+    # lines it could not read): it waits for the next change instead of repeating.
+    review_noted_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When the task entered the error status whose "waiting for your notes"
+    # comment was posted (one such comment per visit).
+    review_waiting_since: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Keyframe(Base):
@@ -176,6 +190,8 @@ class Clip(Base):
     narration_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
     narration_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     narration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # When this attempt's file was stored (the Videos table's Generated column).
+    generated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -238,9 +254,11 @@ class OutboxItem(Base):
 
 
 class ReviewLine(Base):
-    """An Error Log line the daemon acted on (its hash), per task and review round.
+    """One copy of an Error Log line the daemon acted on, per task, gate and round.
 
-    review.lines.new_review_lines reads these hashes to tell new lines from old.
+    review.lines.new_review_lines counts the live (not retired) rows per hash to
+    tell new lines from old; a row is retired when a settled log no longer holds
+    its line (review.lines.lines_to_retire).
     """
 
     __tablename__ = "review_lines"
@@ -251,6 +269,34 @@ class ReviewLine(Base):
     line_hash: Mapped[str] = mapped_column(String(64), index=True)
     line: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    stage: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ReviewVisit(Base):
+    """One visit of a task to a review gate: opened, then a verdict by someone.
+
+    `verdict` is the status the reviewer chose (`video_approved`, `video_error`,
+    `storyboard_error`, `cancelled`...) or `auto` (the channel auto-approved).
+    `named` lists what an error verdict asked for ({"clips": [2, 3], ...}) and
+    `summary` says it in words; `history_written` is set once its line is in the
+    page's "Review history" toggle.
+    """
+
+    __tablename__ = "review_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    gate: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verdict: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    verdict_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verdict_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    named: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    history_written: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SyncState(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notion_sync.ops import BlockSpec
 from orchestrator.channels import ChannelConfig
 from orchestrator.db.models import Task
+from orchestrator.pipeline.history import AUTO, close_visit, open_visit, write_history
 from orchestrator.pipeline.notion_out import blocks, comment, move, update_task_fields
 from orchestrator.state.status import Stage
 
@@ -37,8 +38,12 @@ async def reach_gate(
     task.rounds = {**task.rounds, stage.name: round_no}
     await move(session, task, stage.ready, headline)
     now = task.status_changed_at
+    await open_visit(session, task, stage.name, round_no, now)
     if stage.name in channel.auto_approve:
         await move(session, task, stage.approved, f"auto-approved by channel {channel.name}")
+        visit = await close_visit(session, task, AUTO, None, now)
+        if visit is not None:
+            write_history(session, task, visit, f"channel {channel.name}")
         return round_no
     task.review_started_at = now
     task.review_completed_at = None

@@ -14,18 +14,21 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import (
+    DAEMON_LOG_TOGGLE,
+    REVIEW_HISTORY_TOGGLE,
     AppendBlocks,
-    AppendErrorLog,
+    AppendToToggle,
     BlockSpec,
     Comment,
     FileRef,
     NotionOp,
     SetTaskStatus,
+    TextPart,
     UpdateTask,
     UpsertVideoRow,
 )
 from orchestrator.db.models import Clip, Keyframe, OutboxItem, Task
-from orchestrator.review.lines import daemon_line
+from orchestrator.review.lines import log_line
 from orchestrator.state.clips import USABLE, ClipStatus
 from orchestrator.state.labels import render_labels
 from orchestrator.state.machine import transition
@@ -39,6 +42,8 @@ __all__ = [
     "comment",
     "enqueue",
     "file_ref",
+    "history_line",
+    "log_daemon_line",
     "log_error_line",
     "move",
     "progress_text",
@@ -118,13 +123,38 @@ def comment(session: AsyncSession, task: Task, text: str, *, mention_owner: bool
     )
 
 
-def log_error_line(session: AsyncSession, task: Task, message: str, now: datetime) -> None:
-    """Append one daemon line to the Error Log (prefixed so the parser skips it)."""
+def log_daemon_line(session: AsyncSession, task: Task, message: str, now: datetime) -> None:
+    """Append one line to the daemon's own log: the "reelgate log" toggle in the page body.
+
+    Never the Error Log: that property is the reviewers', and writing a property
+    means reading it first and writing it whole, which could erase what someone
+    is typing. Appending a block inside a toggle rewrites nothing.
+    """
     enqueue(
         session,
         task,
-        AppendErrorLog(
-            page_id=task.notion_page_id, lines=[daemon_line(now, render_labels(message))]
+        AppendToToggle(
+            page_id=task.notion_page_id,
+            title=DAEMON_LOG_TOGGLE,
+            lines=[[TextPart(text=log_line(now, render_labels(message)))]],
+        ),
+    )
+
+
+# The name callers used when these lines went into the Error Log.
+log_error_line = log_daemon_line
+
+
+def history_line(session: AsyncSession, task: Task, parts: Sequence[TextPart]) -> None:
+    """Append one line (a verdict) to the page's "Review history" toggle; `[]` makes
+    the toggle appear (it is created where it is first needed)."""
+    enqueue(
+        session,
+        task,
+        AppendToToggle(
+            page_id=task.notion_page_id,
+            title=REVIEW_HISTORY_TOGGLE,
+            lines=[list(parts)] if parts else [],
         ),
     )
 
@@ -180,6 +210,8 @@ def clip_row_fields(clip: Clip, keyframes: dict[int, Keyframe]) -> dict[str, Any
         fields["video"] = _files(video)
         fields["video_url"] = clip.public_url
         fields["duration"] = round(clip.duration_s or 0.0, 2)
+        if clip.generated_at is not None:
+            fields["generated"] = clip.generated_at.isoformat()
         if clip.thumb_url:
             fields["thumbnail"] = _files(
                 file_ref(thumb_file_name(clip.number, clip.attempt), clip.thumb_url, None)

@@ -294,6 +294,7 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
         clip.duration_s = info.duration_s
         clip.bytes = stored.bytes
         clip.sha256 = stored.sha256
+        clip.generated_at = ctx.clock()
         clip.error = None
         clip.cost_usd += await record_charge(
             session,

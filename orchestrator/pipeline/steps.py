@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestrator.db.models import Task
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.estimate import estimate_breakdown
-from orchestrator.pipeline.notion_out import comment, move, progress_text, update_task_fields
+from orchestrator.pipeline.notion_out import (
+    comment,
+    history_line,
+    move,
+    progress_text,
+    update_task_fields,
+)
 from orchestrator.pipeline.queries import load_clips
 from orchestrator.pipeline.review import apply_review
 from orchestrator.pipeline.stages import STAGE_MODULES, StageModule, next_stage, stage_for
@@ -49,7 +55,7 @@ async def run_step(ctx: PipelineContext, task_id: int) -> datetime | None:
     if status is stage.STAGE.approved:
         await _leave_gate(ctx, task_id, stage)
     elif status is stage.STAGE.error:
-        await apply_review(ctx, task_id)
+        return await apply_review(ctx, task_id)
     return None
 
 
@@ -58,9 +64,15 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
         task = await session.get(Task, task_id)
         assert task is not None
         if task.resume_status:
+            resume = Status(task.resume_status)
+            if resume is stage_for(resume).STAGE.error:
+                # X Error -> Queued by a reviewer: "go ahead with the notes I wrote".
+                task.resume_status = None
+                await move(session, task, resume, "go ahead with the notes in Error Log")
+                return
             # Failed -> Queued: pick up at the stage that failed; its step skips
             # everything already made (and paid for).
-            target = stage_for(Status(task.resume_status)).STAGE.working
+            target = stage_for(resume).STAGE.working
             task.resume_status = None
             task.error = None
             await move(session, task, target, "resume after retry")
@@ -98,6 +110,8 @@ async def _start(ctx: PipelineContext, task_id: int) -> None:
             )
             await fail_task(session, task, message, resume=False)
             return
+        # The Review history toggle goes in now, above the stages' sections.
+        history_line(session, task, [])
         await move(session, task, Status.PLANNING, f"estimate ${task.estimated_cost_usd:.2f}")
 
 

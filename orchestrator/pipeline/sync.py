@@ -8,11 +8,16 @@ applied: Status is set back and the page gets a comment listing the allowed move
 While a task is a Draft, its Estimated Cost follows the page: filled when it has a
 Brief and a known Channel, and written again whenever the Brief, Channel, Clips or Clip
 Seconds change. Pricing is a lookup; no provider is called.
+
+Every read also feeds the settle rule (pipeline/settle.py): review notes count
+only once they have stopped changing. A verdict at a review gate closes the
+gate's visit (pipeline/history.py): who, when, after how long.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import select
@@ -20,18 +25,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.mapping import TaskPage, VideoRow
 from notion_sync.ops import SetTaskStatus
-from orchestrator.db.models import Clip, Event, Task
+from orchestrator.db.models import Clip, Event, OutboxItem, Task
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.estimate import estimate_breakdown
+from orchestrator.pipeline.history import close_visit, open_visit, pending_visit, write_history
 from orchestrator.pipeline.notion_out import (
     comment,
     enqueue,
     supersede_status_writes,
     update_task_fields,
 )
+from orchestrator.pipeline.settle import observe_review_input
 from orchestrator.pipeline.steps import page_problems
 from orchestrator.state.machine import explain_refusal, transition
-from orchestrator.state.status import Status, allowed_moves, is_allowed
+from orchestrator.state.status import STAGES, Status, allowed_moves, is_allowed
 from reelgate.errors import ReelgateError
 
 __all__ = ["apply_task_pages", "apply_video_rows"]
@@ -105,6 +112,68 @@ async def apply_task_pages(ctx: PipelineContext, pages: Sequence[TaskPage]) -> N
             await _apply_page(ctx, session, page)
 
 
+_READY = {s.ready: s for s in STAGES}
+_ERROR = {s.error: s for s in STAGES}
+
+
+async def _record_verdict(
+    ctx: PipelineContext,
+    session: AsyncSession,
+    task: Task,
+    page: TaskPage,
+    current: Status,
+    status: Status,
+) -> None:
+    """A person moved the task at or after a gate: the review history records it."""
+    now = ctx.clock()
+    editor = page.last_edited_by if page.last_edited_by != ctx.bot_user_id else None
+    if current in _READY:
+        visit = await close_visit(session, task, status.value, editor, now, ctx.metrics)
+        if visit is not None and status not in _ERROR:
+            # An approval (or a cancel) says all there is to say; an error verdict's
+            # line waits until its notes are read.
+            write_history(session, task, visit, "")
+        return
+    if current in _ERROR and status in (_ERROR[current].ready, Status.CANCELLED):
+        visit = await pending_visit(session, task.id)
+        if visit is not None:
+            withdrawn = status is not Status.CANCELLED
+            write_history(
+                session,
+                task,
+                visit,
+                "withdrawn, nothing regenerated" if withdrawn else "cancelled",
+            )
+        if status is not Status.CANCELLED:
+            stage = _ERROR[current]
+            await open_visit(session, task, stage.name, int(task.rounds.get(stage.name, 1)), now)
+
+
+async def _stale_own_write(
+    ctx: PipelineContext, session: AsyncSession, task: Task, page: TaskPage, label: str
+) -> bool:
+    """Is `label` a Status we wrote before our latest one, read back late?
+
+    Only when our integration was the page's last editor: a person's move makes
+    them the last editor, and is never mistaken for ours.
+    """
+    if not ctx.bot_user_id or page.last_edited_by != ctx.bot_user_id:
+        return False
+    rows = await session.execute(
+        select(OutboxItem.op)
+        .where(
+            OutboxItem.task_id == task.id,
+            OutboxItem.kind == "set_task_status",
+            OutboxItem.sent_at.is_not(None),
+            OutboxItem.sent_at >= ctx.clock() - timedelta(minutes=10),
+        )
+        .order_by(OutboxItem.id.desc())
+        .limit(20)
+    )
+    labels = [str(op.get("status_label", "")) for op in rows.scalars().all()]
+    return label in labels[1:] and label != (labels[0] if labels else None)
+
+
 async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPage) -> None:
     task = (
         await session.execute(select(Task).where(Task.notion_page_id == page.page_id))
@@ -115,6 +184,7 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
     except KeyError:
         status = None
     now = ctx.clock()
+    settle = ctx.settings.review_settle_seconds
     bound = log.bind(page=page.page_id, status=label)
 
     if task is None:
@@ -147,6 +217,7 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         bound.info("adopt_task", task=task.id, as_status=initial.label)
         task.last_seen_fingerprint = page.fingerprint
         task.last_seen_edit_at = page.last_edited_time
+        await observe_review_input(session, task, now, settle, page_read=True)
         if initial is Status.DRAFT:
             # Time in status starts now; a Queued page gets it from its first move.
             update_task_fields(session, task, status_changed=now.isoformat())
@@ -157,6 +228,16 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
     _copy_fields(ctx, task, page)
     task.last_seen_fingerprint = page.fingerprint
     task.last_seen_edit_at = page.last_edited_time
+    current = Status(task.status)
+    # A reviewer who leaves X Error for Queued says "go ahead with my notes": the
+    # read that carried that move carried their final text.
+    go_ahead = (
+        current in _ERROR
+        and status is Status.QUEUED
+        and label != task.last_seen_status
+        and is_allowed(current, Status.QUEUED, "human")
+    )
+    await observe_review_input(session, task, now, settle, page_read=True, go_ahead=go_ahead)
     if page.in_trash and not Status(task.status).terminal:
         await transition(session, task, Status.CANCELLED, "human", "page moved to trash")
         bound.info("cancel_trashed_task", task=task.id)
@@ -165,14 +246,25 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         # No Status change: an edit elsewhere on the page (or our own write).
         _refresh_estimate(ctx, session, task, page, before)
         return
+    if await _stale_own_write(ctx, session, task, page, label):
+        # A read made before our later Status writes landed (the drainer runs while
+        # we poll): the label is one of ours, superseded. Not a human move: no
+        # revert, no comment; the current status is written again in case the page
+        # still shows the old one.
+        task.last_seen_status = label
+        enqueue(session, task, SetTaskStatus(page_id=page.page_id, status_label=current.label))
+        bound.info("skip_stale_status_read", task=task.id, shown=label)
+        return
     task.last_seen_status = label
-    current = Status(task.status)
     if status is current:
         _refresh_estimate(ctx, session, task, page, before)
         return
     if status is not None and is_allowed(current, status, "human"):
         await transition(session, task, status, "human", f"set {_editor(page)}")
         await supersede_status_writes(session, task, now)
+        await _record_verdict(ctx, session, task, page, current, status)
+        if go_ahead:
+            task.resume_status = current.value
         # Status Changed on the board: the daemon writes it for people's moves too.
         fields: dict[str, object] = {"status_changed": task.status_changed_at.isoformat()}
         if status.value.endswith(("_approved", "_error")) or status is Status.DONE:
@@ -210,8 +302,14 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
 
 
 async def apply_video_rows(ctx: PipelineContext, rows: Sequence[VideoRow]) -> None:
-    """Clip rows a reviewer set to Regenerate (with a note) count at the video review."""
+    """Clip rows a reviewer set to Regenerate (with a note) count at the video review.
+
+    A changed verdict or note is new review input: the task's settle clock starts
+    again (pipeline/settle.py). A read of rows alone never settles the input.
+    """
+    now = ctx.clock()
     async with ctx.sessions() as session, session.begin():
+        touched: dict[int, Task] = {}
         for row in rows:
             if ctx.bot_user_id and row.last_edited_by == ctx.bot_user_id:
                 continue  # our own write
@@ -220,8 +318,18 @@ async def apply_video_rows(ctx: PipelineContext, rows: Sequence[VideoRow]) -> No
             ).scalar_one_or_none()
             if clip is None:
                 continue
+            before = (clip.notion_verdict, clip.reviewer_note)
             if row.status == "Regenerate":
                 clip.notion_verdict = "Regenerate"
                 clip.reviewer_note = row.reviewer_note
             elif clip.notion_verdict and row.status != "Regenerate":
                 clip.notion_verdict = None
+            if (clip.notion_verdict, clip.reviewer_note) != before:
+                task = await session.get(Task, clip.task_id)
+                if task is not None:
+                    touched[task.id] = task
+        await session.flush()
+        for task in touched.values():
+            await observe_review_input(
+                session, task, now, ctx.settings.review_settle_seconds, page_read=False
+            )

@@ -150,10 +150,17 @@ def _build_table() -> dict[tuple[Status, Status], frozenset[Actor]]:
         # Auto-approving channels let the daemon take the reviewer's edge.
         table[(stage.ready, stage.approved)] = BOTH
         table[(stage.ready, stage.error)] = HUMAN
-        # The daemon works on what the review named, or goes straight back to the
-        # gate (with a comment) when the review could not be read.
+        # The daemon works on what the review named, or goes back to the gate
+        # (with a comment) when it cannot act on it; a reviewer may withdraw.
         table[(stage.error, stage.working)] = DAEMON
-        table[(stage.error, stage.ready)] = DAEMON
+        table[(stage.error, stage.ready)] = BOTH
+        # A review may route upstream: narrative -> re-plan, keyframes -> redo them.
+        for earlier in STAGES[:i]:
+            table[(stage.error, earlier.working)] = DAEMON
+        # "Go ahead with the notes I wrote" (a habit from the system reelgate
+        # replaces): the daemon takes it back to the error status and reads them.
+        table[(stage.error, Status.QUEUED)] = HUMAN
+        table[(Status.QUEUED, stage.error)] = DAEMON
         if i + 1 < len(STAGES):
             table[(stage.approved, STAGES[i + 1].working)] = DAEMON
     # Iteration routing: a reviewer looking at clips may send the task back to an

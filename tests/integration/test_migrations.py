@@ -20,6 +20,7 @@ TABLES = {
     "cost_ledger",
     "outbox",
     "review_lines",
+    "review_visits",
     "sync_state",
     "alembic_version",
 }

@@ -16,12 +16,15 @@ from notion_sync.errors import NotionPermanentError, NotionTransientError
 from notion_sync.local_api import FixedClock, LocalNotionServer, rich_text, title_value
 from notion_sync.mapping import TaskPage
 from notion_sync.ops import (
+    DAEMON_LOG_TOGGLE,
     AppendBlocks,
     AppendErrorLog,
+    AppendToToggle,
     BlockSpec,
     Comment,
     FileRef,
     SetTaskStatus,
+    TextPart,
     UpdateTask,
     UpsertVideoRow,
 )
@@ -36,6 +39,7 @@ from notion_sync.schema import (
 )
 from notion_sync.settings import NotionSettings
 from notion_sync.writer import NotionWriter
+from tests.helpers.notion_inspect import toggle_lines
 
 TOKEN = "test-token"
 
@@ -207,6 +211,22 @@ async def test_setup_creates_full_schema_and_is_idempotent(ws: Workspace) -> Non
     assert len(ws.server.state.databases) == dbs_before
 
 
+async def test_setup_again_adds_a_property_a_newer_version_needs(ws: Workspace) -> None:
+    # A workspace set up before the Videos table had its Generated column.
+    videos = ws.setup.videos_data_source_id
+    await ws.client.update_data_source(videos, {"properties": {"Generated": None}})
+    report = await check_schema(ws.client, ws.settings)
+    assert report.problems == [
+        'Videos: property "Generated" is missing — add a Date property named "Generated" '
+        "(or run `reelgate setup-notion` again, which adds it)"
+    ]
+    again = await setup_notion(ws.client, ws.server.root_page_id, STATUS_OPTIONS)
+    assert again.created == ('Videos property "Generated"',)
+    report = await check_schema(ws.client, ws.settings)
+    assert report.problems == []
+    assert report.videos_properties["Generated"]["type"] == "date"
+
+
 async def test_schema_check_lists_every_problem_in_one_message(
     local_notion: LocalNotionServer,
 ) -> None:
@@ -236,7 +256,7 @@ async def test_schema_check_lists_every_problem_in_one_message(
     assert 'Tasks: property "Clips" is a Text property but must be Number' in message
     assert 'Videos: property "Reviewer Note" is missing' in message
     # Every missing property of both data sources, in one message.
-    assert len(report.problems) == 15 + 15
+    assert len(report.problems) == 15 + 16
     assert message.count("\n- ") == len(report.problems)
 
 
@@ -437,29 +457,52 @@ async def test_video_review_poll(ws: Workspace) -> None:
 # -- writer ------------------------------------------------------------------------
 
 
-async def test_append_error_log_keeps_human_lines(ws: Workspace) -> None:
+async def test_daemon_lines_go_to_a_toggle_and_never_touch_error_log(ws: Workspace) -> None:
     human = "Regenerate: clips 5, 12\n12: too dark"
     page = ws.server.admin.create_page(
         ws.settings.tasks_data_source_id,
         _task_props("T", extra={"Error Log": {"rich_text": rich_text(human)}}),
     )
     writer = NotionWriter(ws.client, ws.settings)
-    await writer.execute(AppendErrorLog(page_id=page["id"], lines=["[reelgate] round 1 queued"]))
-    await writer.execute(AppendErrorLog(page_id=page["id"], lines=["[reelgate] a", "[reelgate] b"]))
+    # An op queued by an older version, and the current one.
+    await writer.execute(AppendErrorLog(page_id=page["id"], lines=["round 1 queued"]))
+    await writer.execute(
+        AppendToToggle(
+            page_id=page["id"],
+            title=DAEMON_LOG_TOGGLE,
+            lines=[[TextPart(text="a")], [TextPart(text="b")]],
+        )
+    )
     raw = ws.server.admin.page(page["id"])["properties"]["Error Log"]["rich_text"]
-    text = "".join(i["plain_text"] for i in raw)
-    assert text == human + "\n[reelgate] round 1 queued\n[reelgate] a\n[reelgate] b"
+    assert "".join(i["plain_text"] for i in raw) == human
+    toggles = [b for b in ws.server.admin.blocks(page["id"]) if b["type"] == "toggle"]
+    assert len(toggles) == 1  # found again, not made twice
+    assert toggle_lines(ws.server, page["id"], DAEMON_LOG_TOGGLE) == ["round 1 queued", "a", "b"]
 
 
-async def test_append_error_log_survives_many_chunks(ws: Workspace) -> None:
-    human = "".join(f"note {i} {'y' * 60}\n" for i in range(900))  # ~60k chars, 30+ items
+async def test_toggle_lines_mention_people_and_a_deleted_toggle_is_made_again(
+    ws: Workspace,
+) -> None:
     page = ws.server.admin.create_page(ws.settings.tasks_data_source_id, _task_props("T"))
     writer = NotionWriter(ws.client, ws.settings)
-    await writer.execute(UpdateTask(page_id=page["id"], fields={"error_log": human}))
-    await writer.execute(AppendErrorLog(page_id=page["id"], lines=["[reelgate] done"]))
-    raw = ws.server.admin.page(page["id"])["properties"]["Error Log"]["rich_text"]
-    assert "".join(i["plain_text"] for i in raw) == human + "[reelgate] done"
-    assert all(len(i["plain_text"]) <= 2000 for i in raw)
+    rita = ws.server.state.reviewer_id
+    line = [TextPart(text="Video review, round 1: Approved by "), TextPart(user_id=rita)]
+    await writer.execute(AppendToToggle(page_id=page["id"], title="Review history", lines=[line]))
+    assert toggle_lines(ws.server, page["id"], "Review history") == [
+        "Video review, round 1: Approved by @Rita Reviewer"
+    ]
+    # Someone deletes the toggle; the writer's remembered id now fails: it makes a new one.
+    (toggle,) = [b for b in ws.server.admin.blocks(page["id"]) if b["type"] == "toggle"]
+    await ws.client.request("DELETE", f"blocks/{toggle['id']}")
+    await writer.execute(
+        AppendToToggle(page_id=page["id"], title="Review history", lines=[[TextPart(text="x")]])
+    )
+    assert toggle_lines(ws.server, page["id"], "Review history") == ["x"]
+    # An empty op only makes sure the toggle is there.
+    other = ws.server.admin.create_page(ws.settings.tasks_data_source_id, _task_props("U"))
+    await writer.execute(AppendToToggle(page_id=other["id"], title="Review history"))
+    assert [b["type"] for b in ws.server.admin.blocks(other["id"])] == ["toggle"]
+    assert toggle_lines(ws.server, other["id"], "Review history") == []
 
 
 async def test_upsert_video_row_creates_then_updates_in_place(ws: Workspace) -> None:

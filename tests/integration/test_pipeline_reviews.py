@@ -37,7 +37,7 @@ async def test_illegal_human_move_is_reverted_with_an_explanation(
     assert "Done" in events[-1].note
 
 
-async def test_error_log_without_clip_numbers_gets_a_comment_and_returns_to_the_gate(
+async def test_error_log_without_clip_numbers_waits_with_a_comment_then_acts_on_the_fix(
     pipeline_env: PipelineEnv,
 ) -> None:
     env = pipeline_env
@@ -47,14 +47,18 @@ async def test_error_log_without_clip_numbers_gets_a_comment_and_returns_to_the_
     env.review(page, "Video Error", "the whole thing feels off somehow")
     await env.settle()
 
-    assert env.status(page) == "Video Ready"
+    # Nothing bounces: the task waits in Video Error, the line is quoted once.
+    assert env.status(page) == "Video Error"
     note = env.comments(page)[-1]
-    assert "> the whole thing feels off somehow" in note
+    assert "> the whole thing feels off somehow — no clip numbers found" in note
     assert "clips 5, 12, 17" in note  # the accepted forms
     assert [c.attempt for c in await env.clips(page)] == [1, 1]
+    comments = len(env.comments(page))
+    await env.settle()
+    assert len(env.comments(page)) == comments  # said once
 
-    # A readable line afterwards is acted on; the unreadable one is not re-read.
-    env.review(page, "Video Error", "clip 2: brighter sky")
+    # The reviewer fixes the line; once it settles the daemon acts, Status untouched.
+    env.write_error_log(page, "clip 2: brighter sky")
     await env.settle()
     assert env.status(page) == "Video Ready"
     clips = await env.clips(page)
@@ -68,8 +72,8 @@ async def test_out_of_range_clip_is_explained(pipeline_env: PipelineEnv) -> None
     await env.drive_to(page, "Video Ready", approve=("Storyboard Ready", "Keyframes Ready"))
     env.review(page, "Video Error", "Regenerate: clip 7")
     await env.settle()
-    assert env.status(page) == "Video Ready"
-    assert "> Regenerate: clip 7" in env.comments(page)[-1]
+    assert env.status(page) == "Video Error"
+    assert "> Regenerate: clip 7 — clip 7 is out of range" in env.comments(page)[-1]
     assert [c.attempt for c in await env.clips(page)] == [1, 1]
 
 
@@ -121,6 +125,29 @@ async def test_a_keyframe_past_the_last_one_is_explained(pipeline_env: PipelineE
     await env.drive_to(page, "Keyframes Ready", approve=("Storyboard Ready",))
     env.review(page, "Keyframes Error", "keyframe 4: warmer")
     await env.settle()
-    assert env.status(page) == "Keyframes Ready"
+    assert env.status(page) == "Keyframes Error"
     assert "keyframe 4 does not exist (this task has keyframes 1 to 3)" in env.comments(page)[-1]
     assert [k.attempt for k in await env.keyframes(page)] == [1, 1, 1]
+
+
+async def test_a_late_read_of_our_own_status_write_is_not_a_human_move(
+    pipeline_env: PipelineEnv,
+) -> None:
+    env = pipeline_env
+    page = env.create_task(clips=2, channel="autopilot")
+    await env.settle()
+    assert env.status(page) == "Video Ready"
+    # What a poll sees when it reads the page while our Status writes are still
+    # landing: one of our earlier labels, written by us.
+    env.server.admin.update_page(
+        page, {"Status": {"status": {"name": "Generating Keyframes"}}}, as_user=None
+    )
+    await env.settle()
+    assert (await env.task(page)).status == "video_ready"
+    assert env.status(page) == "Video Ready"
+    assert not any("Status was set back" in c for c in env.comments(page))
+    # A person choosing that label is still refused, with the explanation.
+    env.review(page, "Generating Keyframes")
+    await env.settle()
+    assert env.status(page) == "Video Ready"
+    assert "Status was set back to Video Ready" in env.comments(page)[-1]

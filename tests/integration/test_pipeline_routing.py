@@ -176,7 +176,7 @@ async def test_autopilot_channel_passes_storyboard_and_keyframe_gates_by_itself(
     assert task.channel == "autopilot"
 
 
-async def test_later_rounds_read_only_new_lines_and_a_retyped_log_is_read_again(
+async def test_later_rounds_read_only_new_lines_and_a_line_written_again_is_new(
     pipeline_env: PipelineEnv,
 ) -> None:
     env = pipeline_env
@@ -199,7 +199,9 @@ async def test_later_rounds_read_only_new_lines_and_a_retyped_log_is_read_again(
     assert [c.attempt for c in clips] == [2, 2, 1]
     assert clips[1].reviewer_note == "too bright"
 
-    # Round 3: the reviewer clears the log and types round 1's words again.
+    # Round 3: the reviewer clears the log and types round 1's words again. The
+    # text cannot tell that from a log kept as it was: nothing is paid on a guess,
+    # the daemon says which lines it already acted on and waits.
     env.server.admin.update_page(
         page,
         {
@@ -208,6 +210,15 @@ async def test_later_rounds_read_only_new_lines_and_a_retyped_log_is_read_again(
         },
         as_user="Rita Reviewer",
     )
+    await env.settle()
+    assert env.status(page) == "Video Error"
+    waiting = env.comments(page)[-1]
+    assert "Waiting for your notes" in waiting
+    assert "“clip 1 - too dark”" in waiting
+    assert "write the line again" in waiting
+    assert [c.attempt for c in await env.clips(page)] == [2, 2, 1]
+    # Written again (a second copy): a new request.
+    env.write_error_log(page, "clip 1 - too dark\nclip 1 - too dark")
     await env.settle()
     assert env.status(page) == "Video Ready"
     assert [c.attempt for c in await env.clips(page)] == [3, 2, 1]

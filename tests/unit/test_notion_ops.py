@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from notion_sync.ops import (
     AppendErrorLog,
+    AppendToToggle,
     Comment,
     NotionOp,
     SetTaskStatus,
+    TextPart,
     UpdateTask,
     UpsertVideoRow,
     coalesce,
@@ -65,6 +67,8 @@ def test_visible_writes_never_merge() -> None:
         SetTaskStatus(page_id="A", status_label="Storyboard Ready"),
         AppendErrorLog(page_id="A", lines=["x"]),
         AppendErrorLog(page_id="A", lines=["y"]),
+        AppendToToggle(page_id="A", title="reelgate log", lines=[[TextPart(text="z")]]),
+        AppendToToggle(page_id="A", title="reelgate log", lines=[[TextPart(user_id="u")]]),
     ]
     assert [m.op for m in coalesce(ops)] == ops
     assert all(merge_key(op) is None for op in ops)

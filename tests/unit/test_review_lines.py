@@ -1,16 +1,18 @@
-"""new_review_lines / daemon_line / line_hash."""
+"""new_review_lines / lines_to_retire / log_line / line_hash."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
 from orchestrator.review import (
     DAEMON_PREFIX,
-    REVIEW_MARK,
     NewLine,
     daemon_line,
     is_daemon_line,
     line_hash,
+    lines_to_retire,
+    log_line,
     new_review_lines,
 )
 
@@ -44,69 +46,86 @@ def test_line_hash_normalises_whitespace_and_case() -> None:
     assert len(line_hash("x")) == 64
 
 
-def _mark(text: str = "Video Error, round 1: regenerating video 5") -> str:
-    return daemon_line(WHEN, f"{REVIEW_MARK} {text}")
+def test_log_line_format() -> None:
+    assert (
+        log_line(WHEN, "clip 5 filtered:\n safety")
+        == "2026-11-21 10:42 UTC · clip 5 filtered: safety"
+    )
+    assert log_line(WHEN.replace(tzinfo=None), "x") == "2026-11-21 10:42 UTC · x"
+    # The daemon's own lines no longer carry the tag: they never enter Error Log.
+    assert not is_daemon_line(log_line(WHEN, "x"))
 
 
-def test_new_review_lines_skips_blank_daemon_and_repeated_lines() -> None:
+def test_new_review_lines_skips_blank_and_legacy_daemon_lines() -> None:
     text = "\n".join(
         [
             "Regenerate: clips 5, 12",
             "",
-            daemon_line(WHEN, "clip 5 regenerated"),
+            daemon_line(WHEN, "clip 5 regenerated"),  # written by an older version
             "   ",
             "12: too dark",
-            "12:  TOO dark",  # the same request re-typed
             "[reelgate] note from the daemon",
             "clip 3",
         ]
     )
-    acted = {line_hash("clip 3")}  # acted on, but no marker: it was never closed
+    acted = {line_hash("clip 3"): 1}
     result = new_review_lines(text, acted)
     assert result == [
         NewLine("Regenerate: clips 5, 12", line_hash("Regenerate: clips 5, 12")),
         NewLine("12: too dark", line_hash("12: too dark")),
-        NewLine("clip 3", line_hash("clip 3")),
     ]
-    # The caller's set is not modified.
-    assert acted == {line_hash("clip 3")}
+    # The caller's mapping is not modified.
+    assert acted == {line_hash("clip 3"): 1}
 
 
-def test_lines_before_the_last_marker_that_were_acted_on_are_old() -> None:
+def test_a_log_kept_across_rounds_is_not_read_again() -> None:
     round_one = "clip 5: too dark"
-    first = new_review_lines(round_one, set())
+    first = new_review_lines(round_one, {})
     assert [line.text for line in first] == ["clip 5: too dark"]
-    acted = {line.key for line in first}
-    # The daemon closed the round with its marker: nothing is new until the reviewer writes.
-    log = "\n".join([round_one, _mark()])
-    assert new_review_lines(log, acted) == []
-    # Round two: the same words again, below the marker, are a new request.
-    log += "\nclip 5: too dark\nclip 6"
-    assert [line.text for line in new_review_lines(log, acted)] == ["clip 5: too dark", "clip 6"]
+    acted = Counter(line.key for line in first)
+    assert new_review_lines(round_one, acted) == []
+    # Round two: the reviewer adds a line below.
+    log = round_one + "\nclip 6"
+    assert [line.text for line in new_review_lines(log, acted)] == ["clip 6"]
 
 
-def test_an_unacted_line_before_the_marker_is_still_read() -> None:
-    # Typed while the daemon was writing its marker: never acted on, so not lost.
-    log = "\n".join(["clip 2", _mark(), "clip 4"])
-    assert [line.text for line in new_review_lines(log, set())] == ["clip 2", "clip 4"]
-    assert [line.text for line in new_review_lines(log, {line_hash("clip 2")})] == ["clip 4"]
+def test_a_line_written_again_is_a_new_request() -> None:
+    acted = Counter({line_hash("clip 5: too dark"): 1})
+    log = "clip 5: too dark\nclip 6\nClip 5:  too DARK"  # same words, spacing and case aside
+    assert [line.text for line in new_review_lines(log, acted)] == ["clip 6", "Clip 5:  too DARK"]
+    # Each copy counts: two acted on, a third is new.
+    acted[line_hash("clip 5: too dark")] = 2
+    assert [line.text for line in new_review_lines(log, acted)] == ["clip 6"]
+    log += "\nclip 5: too dark"
+    assert [line.text for line in new_review_lines(log, acted)] == ["clip 6", "clip 5: too dark"]
 
 
-def test_a_cleared_log_is_read_again() -> None:
-    # The reviewer cleared the log (the marker went with it) and retyped a line.
-    acted = {line_hash("clip 5: too dark")}
-    assert [line.text for line in new_review_lines("clip 5: too dark", acted)] == [
-        "clip 5: too dark"
+def test_a_plain_set_counts_each_hash_once() -> None:
+    log = "clip 2\nclip 2\nclip 4"
+    assert [line.text for line in new_review_lines(log, {line_hash("clip 2")})] == [
+        "clip 2",
+        "clip 4",
     ]
 
 
-def test_only_the_last_marker_counts() -> None:
-    log = "\n".join(["clip 1", _mark("one"), "clip 2", _mark("two"), "clip 3"])
-    acted = {line_hash("clip 1"), line_hash("clip 2")}
-    assert [line.text for line in new_review_lines(log, acted)] == ["clip 3"]
-    # A daemon line without the marker text does not close a round.
-    log = "\n".join(["clip 1", daemon_line(WHEN, "clip 1 filtered")])
-    assert [line.text for line in new_review_lines(log, acted)] == ["clip 1"]
+def test_copies_of_a_new_line_are_each_read() -> None:
+    assert [line.text for line in new_review_lines("clip 1\nclip 1", {})] == ["clip 1", "clip 1"]
+
+
+def test_records_of_lines_gone_from_the_log_are_retired() -> None:
+    acted = {line_hash("clip 1"): 2, line_hash("clip 2"): 1, line_hash("clip 3"): 1}
+    # The reviewer cleared the log and wrote one line of round 1 again.
+    assert lines_to_retire("clip 1", acted) == {
+        line_hash("clip 1"): 1,
+        line_hash("clip 2"): 1,
+        line_hash("clip 3"): 1,
+    }
+    assert lines_to_retire("clip 1\nclip 1\nclip 2\nclip 3\nclip 9", acted) == {}
+    # After retiring, what stays is exactly what the log holds: nothing new...
+    remaining = {line_hash("clip 1"): 1}
+    assert new_review_lines("clip 1", remaining) == []
+    # ...and a line cleared once and written again later is new.
+    assert [line.text for line in new_review_lines("clip 2", remaining)] == ["clip 2"]
 
 
 def test_new_review_lines_strips_and_handles_crlf() -> None:

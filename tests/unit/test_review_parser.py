@@ -169,7 +169,7 @@ def test_duplicate_mentions_merge_notes() -> None:
             "clip 999999999999… is out of range: this task has clips 1–6",
         ),
         ("the sky in 5 is off", "no clip numbers found"),
-        ("too dark: clip 5", "no clip numbers found"),
+        ("too dark: the sky in 5", "no clip numbers after 'too dark:'"),
         ("all good", "no clip numbers found"),
         ("looks great overall", "no clip numbers found"),
         ("clip", "no clip numbers found"),

@@ -1,21 +1,24 @@
-"""Property-based tests of review text: random selections in random spellings, and
-which lines of a random Error Log are new."""
+"""Property-based tests of review text: random selections in random spellings (with
+labels, timestamps and bullets), and which lines of a random Error Log are new."""
 
 from __future__ import annotations
 
 import string
+from collections import Counter
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from orchestrator.review import (
-    REVIEW_MARK,
     daemon_line,
+    explain_review,
     is_daemon_line,
     line_hash,
+    lines_to_retire,
     new_review_lines,
     parse_review,
+    read_lines,
 )
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -202,86 +205,181 @@ def test_parsing_never_raises_on_text_with_selection_words(text: str, clip_count
         assert all(1 <= n <= clip_count for n in request.targets)
 
 
+LABELS = [
+    "Bad motion",
+    "too dark",
+    "Timing",
+    "Flicker at the end",
+    "colour grade off",
+    "jittery pan",
+    "Überbelichtet",
+]
+LABEL_SEPS = [": ", " - ", " – ", " — ", ":", " —", "– "]
+PREFIXES = [
+    "",
+    "- ",
+    "• ",
+    "* ",
+    "1) ",
+    "12. ",
+    "[2026-12-01 10:02] ",
+    "[2026-12-01 10:02] - ",
+    "2026-12-01: ",
+    "2026-12-01 10:02 - ",
+    "10:02 ",
+    "(09:15) ",
+    "- [2026-12-01] ",
+]
+
+
+@SETTINGS
+@given(selections(), st.sampled_from(LABELS), st.sampled_from(LABEL_SEPS))
+def test_a_label_before_any_selection_is_the_note_of_its_clips(
+    case: tuple[int, set[int], str], label: str, sep: str
+) -> None:
+    clip_count, chosen, line = case
+    request = parse_review([f"{label}{sep}{line}"], clip_count)
+    assert request.problems == [], f"{label}{sep}{line}"
+    assert request.targets == dict.fromkeys(chosen, label)
+
+
+@SETTINGS
+@given(
+    selections(),
+    st.sampled_from(LABELS),
+    st.sampled_from(NOTE_SEPS),
+    st.lists(st.sampled_from(NOTE_WORDS), min_size=1, max_size=4),
+)
+def test_label_and_note_are_both_kept(
+    case: tuple[int, set[int], str], label: str, sep: str, words: list[str]
+) -> None:
+    clip_count, chosen, line = case
+    note = " ".join(words)
+    request = parse_review([f"{label}: {line}{sep}{note}"], clip_count)
+    assert request.problems == []
+    assert request.targets == dict.fromkeys(chosen, f"{label}: {note}")
+
+
+@SETTINGS
+@given(selections(), st.sampled_from(PREFIXES), st.sampled_from(["", "Bad motion: "]))
+def test_timestamps_and_bullets_change_nothing(
+    case: tuple[int, set[int], str], prefix: str, label: str
+) -> None:
+    clip_count, chosen, line = case
+    plain = parse_review([f"{label}{line}"], clip_count)
+    prefixed = parse_review([f"{prefix}{label}{line}"], clip_count)
+    assert prefixed == plain
+    assert set(prefixed.targets) == chosen
+
+
+@SETTINGS
+@given(selections(), st.sampled_from(["narrative", "audio", "continuity", "Bad motion", ""]))
+def test_every_line_gets_one_reading_and_a_route_or_a_reason(
+    case: tuple[int, set[int], str], label: str
+) -> None:
+    clip_count, chosen, line = case
+    text = f"{label}: {line}" if label else line
+    (explanation,) = explain_review(text, clip_count)
+    assert explanation.problem is None
+    assert explanation.route in ("regenerate", "re-plan", "narration", "keyframes")
+    assert set(explanation.reading.clips) == chosen
+    numbers = {n for a in explanation.actions for n in a.numbers}
+    if explanation.route == "keyframes":
+        # Both ends of every clip named.
+        assert numbers == {k for c in chosen for k in (c, c + 1)}
+    else:
+        assert numbers == chosen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.integers(min_value=0, max_value=100))
+def test_reading_gives_one_reading_per_line_and_never_raises(text: str, clip_count: int) -> None:
+    readings = read_lines([text], clip_count)
+    assert len(readings) == max(1, len(text.splitlines()))
+    for reading in readings:
+        assert (reading.kind == "refused") == (reading.problem is not None)
+        assert all(1 <= n <= clip_count for n in reading.clips)
+
+
 WHEN = datetime(2026, 11, 21, 10, 42, tzinfo=UTC)
-# A reviewer's line, a daemon line, a daemon line closing a round, or a reviewer
-# line the daemon already acted on.
-KINDS = ["reviewer", "reviewer", "daemon", "mark", "acted"]
+# A reviewer's line, an (older version's) daemon line, or a blank line.
+KINDS = ["reviewer", "reviewer", "reviewer", "daemon", "blank"]
+# A few line texts, so that repeats are common.
+WORDS = st.sampled_from(["clip 1", "clip 2: dark", "Bad motion: 3", "all clips", "kf 2", "x"])
 
 
 @st.composite
-def error_logs(draw: st.DrawFn) -> tuple[list[tuple[str, str]], set[str]]:
-    """(kind, rendered line) pairs of an Error Log, and the hashes acted on."""
+def error_logs(draw: st.DrawFn) -> list[tuple[str, str]]:
+    """(kind, rendered line) pairs of an Error Log."""
     entries: list[tuple[str, str]] = []
-    acted: set[str] = set()
     for _ in range(draw(st.integers(min_value=0, max_value=12))):
         kind = draw(st.sampled_from(KINDS))
-        text = draw(ONE_LINE_TEXT)
         if kind == "daemon":
-            entries.append((kind, daemon_line(WHEN, text)))
-        elif kind == "mark":
-            entries.append((kind, daemon_line(WHEN, f"{REVIEW_MARK} {text}")))
+            entries.append((kind, daemon_line(WHEN, draw(ONE_LINE_TEXT))))
+        elif kind == "blank":
+            entries.append((kind, draw(st.sampled_from(["", "  ", "\t"]))))
         else:
+            text = draw(st.one_of(WORDS, ONE_LINE_TEXT))
             # Random text that happens to start with the daemon's tag is the daemon's.
-            assume(not is_daemon_line(text.strip()))
+            assume(text.strip() and not is_daemon_line(text.strip()))
             entries.append((kind, text))
-            if kind == "acted" and text.strip():
-                acted.add(line_hash(text.strip()))
-    return entries, acted
+    return entries
 
 
 def _reviewer_lines(entries: list[tuple[str, str]]) -> list[str]:
-    return [t.strip() for kind, t in entries if kind in ("reviewer", "acted") and t.strip()]
+    return [t.strip() for kind, t in entries if kind == "reviewer"]
+
+
+ACTED = st.dictionaries(
+    st.sampled_from([line_hash(w) for w in ["clip 1", "clip 2: dark", "Bad motion: 3", "x"]]),
+    st.integers(min_value=0, max_value=3),
+)
 
 
 @SETTINGS
-@given(error_logs())
-def test_new_lines_are_reviewer_lines_in_order_each_once(
-    case: tuple[list[tuple[str, str]], set[str]],
+@given(error_logs(), ACTED)
+def test_new_lines_are_the_copies_beyond_those_acted_on(
+    entries: list[tuple[str, str]], acted: dict[str, int]
 ) -> None:
-    entries, acted = case
     result = new_review_lines("\n".join(t for _, t in entries), acted)
-    texts = [line.text for line in result]
     reviewer = _reviewer_lines(entries)
     # A subsequence of the reviewer's lines: daemon lines and blanks never come back.
     remaining = iter(reviewer)
-    assert all(any(text == r for r in remaining) for text in texts)
+    assert all(any(line.text == r for r in remaining) for line in result)
     assert all(line.key == line_hash(line.text) for line in result)
-    assert len({line.key for line in result}) == len(result)
-    assert not any(is_daemon_line(text) for text in texts)
+    present = Counter(line_hash(t) for t in reviewer)
+    new = Counter(line.key for line in result)
+    for key, count in present.items():
+        assert new[key] == max(0, count - acted.get(key, 0))
 
 
 @SETTINGS
-@given(error_logs())
-def test_lines_after_the_last_marker_are_read_and_acted_lines_before_it_are_not(
-    case: tuple[list[tuple[str, str]], set[str]],
+@given(error_logs(), ACTED, st.lists(st.one_of(WORDS, ONE_LINE_TEXT), max_size=4))
+def test_after_acting_only_what_is_written_next_is_new(
+    entries: list[tuple[str, str]], acted: dict[str, int], fresh: list[str]
 ) -> None:
-    entries, acted = case
-    result = new_review_lines("\n".join(t for _, t in entries), acted)
-    keys = {line.key for line in result}
-    last_mark = max((i for i, (kind, _) in enumerate(entries) if kind == "mark"), default=-1)
-    after = _reviewer_lines(entries[last_mark + 1 :])
-    before = _reviewer_lines(entries[: last_mark + 1])
-    assert {line_hash(t) for t in after} <= keys
-    for text in before:
-        key = line_hash(text)
-        if key not in {line_hash(t) for t in after}:
-            # Before the marker: read exactly when it was never acted on.
-            assert (key in keys) == (key not in acted), text
-
-
-@SETTINGS
-@given(error_logs(), st.lists(ONE_LINE_TEXT, max_size=4))
-def test_a_closed_round_is_not_read_again_but_new_lines_are(
-    case: tuple[list[tuple[str, str]], set[str]], fresh: list[str]
-) -> None:
-    entries, acted = case
     log = "\n".join(t for _, t in entries)
-    acted = acted | {line.key for line in new_review_lines(log, acted)}
-    # The daemon acted on everything and wrote its marker.
-    log += "\n" + daemon_line(WHEN, f"{REVIEW_MARK} regenerating video 1")
-    assert new_review_lines(log, acted) == []
-    # Whatever the reviewer writes below it is new, even words read in an earlier round.
-    assume(not any(is_daemon_line(t.strip()) for t in fresh))
-    result = new_review_lines(log + "\n" + "\n".join(fresh), acted)
-    expected = list(dict.fromkeys(line_hash(t.strip()) for t in fresh if t.strip()))
-    assert [line.key for line in result] == expected
+    # As the daemon reads a settled log: records of lines gone are retired first.
+    counts = Counter(acted)
+    counts.subtract(lines_to_retire(log, acted))
+    counts.update(line.key for line in new_review_lines(log, counts))
+    assert new_review_lines(log, counts) == []
+    # Whatever the reviewer writes below is new, even words acted on in earlier rounds.
+    fresh = [t for t in fresh if t.strip() and not is_daemon_line(t.strip())]
+    result = new_review_lines(log + "\n" + "\n".join(fresh), counts)
+    assert [line.text for line in result] == [t.strip() for t in fresh]
+
+
+@SETTINGS
+@given(error_logs(), ACTED)
+def test_retiring_leaves_exactly_what_the_log_holds(
+    entries: list[tuple[str, str]], acted: dict[str, int]
+) -> None:
+    log = "\n".join(t for _, t in entries)
+    retire = lines_to_retire(log, acted)
+    left = Counter(acted)
+    left.subtract(retire)
+    present = Counter(line_hash(t) for t in _reviewer_lines(entries))
+    for key, count in (+left).items():
+        assert count <= present[key]
+        assert count == min(acted[key], present[key])

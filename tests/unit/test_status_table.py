@@ -70,3 +70,15 @@ def test_notion_options_in_pipeline_order_and_grouped() -> None:
     assert groups["Video Ready"] == "In progress"
     assert groups["Done"] == "Complete"
     assert len(TRANSITIONS) > 60
+
+
+def test_reviews_never_bounce_and_may_route_upstream() -> None:
+    for i, stage in enumerate(STAGES):
+        # A reviewer may withdraw an error, or say "go ahead with my notes".
+        assert is_allowed(stage.error, stage.ready, "human")
+        assert is_allowed(stage.error, Status.QUEUED, "human")
+        assert is_allowed(Status.QUEUED, stage.error, "daemon")
+        assert not is_allowed(Status.QUEUED, stage.error, "human")
+        # Issue classes send the work to an earlier stage, never a later one.
+        for j, other in enumerate(STAGES):
+            assert is_allowed(stage.error, other.working, "daemon") is (j <= i)

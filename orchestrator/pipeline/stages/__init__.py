@@ -10,7 +10,7 @@ state/status.py, a module here, and one line in `STAGE_MODULES`.
 from __future__ import annotations
 
 from orchestrator.pipeline.stages import audio, final, keyframes, storyboard, video
-from orchestrator.pipeline.stages.base import Redo, Review, StageModule, numbered_redo
+from orchestrator.pipeline.stages.base import Redo, Review, StageModule, planned_redo
 from orchestrator.state.status import Status
 
 __all__ = [
@@ -19,7 +19,7 @@ __all__ = [
     "Review",
     "StageModule",
     "next_stage",
-    "numbered_redo",
+    "planned_redo",
     "stage_for",
 ]
 

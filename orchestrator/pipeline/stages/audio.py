@@ -15,7 +15,7 @@ from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.queries import load_clips
-from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
+from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.state.clips import NarrationStatus, transition_narration
 from orchestrator.state.status import stage_named
 from storage.keys import narration_line_file_name, narration_line_key
@@ -99,7 +99,9 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
 
 
 def redo_targets(review: Review) -> Redo:
-    return numbered_redo(review, review.task.clip_count)
+    """Narration lines to redo: named at the audio review, or by an `audio:` line at
+    the video review (recorded then, made when this stage runs)."""
+    return planned_redo(review, STAGE)
 
 
 async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:

@@ -26,20 +26,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
-from orchestrator.review import parse_review
+from orchestrator.review import RedoPlan
 from orchestrator.state.status import Stage
 
-__all__ = ["Redo", "Review", "StageModule", "numbered_redo"]
+__all__ = ["Redo", "Review", "StageModule", "planned_redo"]
 
 
 @dataclass(frozen=True)
 class Review:
-    """One *X Error* review being applied: the task, what it is made of, the new lines."""
+    """One *X Error* review being applied: the task, what it is made of, the new lines.
+
+    `plan` is what the lines ask of each stage (review.explain.plan_review: issue
+    classes route some requests upstream); each stage module reads its own part
+    in `redo_targets`.
+    """
 
     task: Task
     clips: list[Clip]
     keyframes: dict[int, Keyframe]
     lines: list[str]
+    plan: RedoPlan = field(default_factory=RedoPlan)
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,9 @@ class Redo:
     """What a review asked this stage to redo.
 
     `targets`: item number -> reviewer note. `problem_lines` and `reasons`: what
-    could not be read, quoted back to the reviewer (any reason sends the task back
-    to its gate with nothing regenerated). `whole`: the stage has no items to pick
-    and is redone as a whole; the text is the audit note of that move.
+    could not be acted on, quoted back to the reviewer (any reason means nothing
+    is regenerated). `whole`: the stage has no items to pick and is redone as a
+    whole; the text is the audit note of that move.
     """
 
     targets: dict[int, str] = field(default_factory=dict)
@@ -58,14 +64,9 @@ class Redo:
     whole: str | None = None
 
 
-def numbered_redo(review: Review, count: int) -> Redo:
-    """The items 1..count the review lines name (`clips 2, 3`, `all clips`, `4: darker`)."""
-    request = parse_review(review.lines, count)
-    return Redo(
-        targets=request.selected_clips(count),
-        problem_lines=[p.line for p in request.problems],
-        reasons=frozenset(p.reason for p in request.problems),
-    )
+def planned_redo(review: Review, stage: Stage) -> Redo:
+    """The items of `stage` the review's lines name (after issue-class routing)."""
+    return Redo(targets=dict(review.plan.targets.get(stage.name, {})))
 
 
 class StageModule(Protocol):

@@ -29,10 +29,9 @@ from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_blocked, record_charge
 from orchestrator.pipeline.notion_out import file_ref, log_error_line, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_keyframes
-from orchestrator.pipeline.stages.base import Redo, Review
+from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import Aspect, Image
 from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
-from orchestrator.review import parse_review
 from orchestrator.state.clips import KeyframeStatus, transition_keyframe
 from orchestrator.state.status import stage_named
 from storage.keys import keyframe_file_name, keyframe_key, keyframe_reference_file_name
@@ -197,30 +196,30 @@ async def _render(
 
 
 def redo_targets(review: Review) -> Redo:
-    keyframes = review.keyframes
-    count = review.task.clip_count + 1
-    request = parse_review(review.lines, count)
-    # `keyframe 3` names keyframes; plain numbers (`3, 4`) count as keyframes here too.
-    targets = dict(request.keyframes) or request.selected_clips(count)
-    reasons = {p.reason for p in request.problems}
+    """Keyframes named at the keyframes review (plain numbers count as keyframes), or
+    at a later review by a `continuity:`/`keyframe:` line (both ends of its clip)."""
+    redo = planned_redo(review, STAGE)
     # A task with N clips has keyframes 1..N+1; name any number past that.
-    beyond = sorted(k for k in targets if k not in keyframes)
-    if beyond:
-        reasons.add(
-            f"keyframe {', '.join(map(str, beyond))} does not exist "
-            f"(this task has keyframes 1 to {len(keyframes)})"
-        )
+    beyond = sorted(k for k in redo.targets if k not in review.keyframes)
+    if not beyond:
+        return redo
     return Redo(
-        targets=targets,
-        problem_lines=[p.line for p in request.problems],
-        reasons=frozenset(reasons),
+        targets=redo.targets,
+        reasons=frozenset(
+            {
+                f"keyframe {', '.join(map(str, beyond))} does not exist "
+                f"(this task has keyframes 1 to {len(review.keyframes)})"
+            }
+        ),
     )
 
 
 async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:
     for number, note in targets.items():
         kf = review.keyframes[number]
-        await transition_keyframe(session, kf, KeyframeStatus.REJECTED)
+        # One not rendered yet (re-planned in the same review) is made anyway.
+        if kf.status == KeyframeStatus.COMPLETE:
+            await transition_keyframe(session, kf, KeyframeStatus.REJECTED)
         kf.reviewer_note = note
 
 

@@ -26,7 +26,7 @@ from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_blocked, record_charge
 from orchestrator.pipeline.notion_out import log_error_line, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_all
-from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
+from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import Aspect, Shot, Storyboard
 from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
 from orchestrator.state.clips import (
@@ -182,15 +182,17 @@ async def _plan(
 
 
 def redo_targets(review: Review) -> Redo:
-    return numbered_redo(review, review.task.clip_count)
+    """Shots to re-plan: named at the storyboard review, or by a `narrative:` line."""
+    return planned_redo(review, STAGE)
 
 
 async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int, str]) -> None:
     # Planning reads these (a crash in between keeps them): it re-plans only these shots.
     task = review.task
+    pending = {str(k): v for k, v in task.pending_targets.get("storyboard", {}).items()}
     task.pending_targets = {
         **task.pending_targets,
-        "storyboard": {str(k): v for k, v in targets.items()},
+        "storyboard": {**pending, **{str(k): v for k, v in targets.items()}},
     }
 
 

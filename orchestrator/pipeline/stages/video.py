@@ -48,7 +48,7 @@ from orchestrator.pipeline.notion_out import (
     update_task_fields,
 )
 from orchestrator.pipeline.queries import aspect_of, load_all, load_clips, load_keyframes
-from orchestrator.pipeline.stages.base import Redo, Review, numbered_redo
+from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import ClipRequest, Image
 from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import FINISHED, IN_FLIGHT, USABLE, ClipStatus, transition_clip
@@ -78,8 +78,9 @@ STAGE = stage_named("video")
 GATE_HINT = (
     "Watch the clips below or in the Videos table. Set Status to {status:video_approved}, or to "
     "{status:video_error} and write in Error Log which clips to regenerate "
-    "(e.g. `Regenerate: clips 2, 3 - too dark`), or set a clip row to Regenerate. "
-    "{status:keyframes_error} or {status:storyboard_error} send the named shots further back."
+    "(e.g. `Regenerate: clips 2, 3 - too dark` or `Bad motion: 5, 12`), or set a clip row "
+    "to Regenerate. `narrative: shot 3`, `audio: clip 4` or `continuity: clip 4` send "
+    "a clip further back (re-plan, narration only, keyframes)."
 )
 NEEDS_SUBMIT = (ClipStatus.PLANNED, ClipStatus.REJECTED)
 
@@ -421,7 +422,10 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
         missing = [c.number for c in clips if c.status not in USABLE]
         headline = f"Video ready: {len(clips) - len(missing)}/{len(clips)} clips."
         if missing:
-            headline += f" Clips {', '.join(map(str, missing))} have no video (see Error Log)."
+            headline += (
+                f" Clips {', '.join(map(str, missing))} have no video (see the reelgate log "
+                "on the page)."
+            )
         update_task_fields(
             session, task, progress=f"{len(clips) - len(missing)}/{len(clips)} clips"
         )
@@ -431,13 +435,11 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
 
 
 def redo_targets(review: Review) -> Redo:
-    redo = numbered_redo(review, review.task.clip_count)
-    # Rows a reviewer set to Regenerate in the Videos table count too; reading a
-    # verdict consumes it (committed with the review, whatever its outcome).
+    """Clips the lines name, and the rows a reviewer set to Regenerate (their notes)."""
+    redo = planned_redo(review, STAGE)
     for clip in review.clips:
         if clip.notion_verdict == "Regenerate":
             redo.targets.setdefault(clip.number, clip.reviewer_note)
-            clip.notion_verdict = None
     return redo
 
 
@@ -447,6 +449,8 @@ async def mark_redo(session: AsyncSession, review: Review, targets: Mapping[int,
             await transition_clip(session, clip, ClipStatus.REJECTED)
             clip.reviewer_note = targets[clip.number]
             clip.rai_retries = 0
+            # A row's Regenerate is consumed by the review that acts on it.
+            clip.notion_verdict = None
             sync_clip_row(session, review.task, clip, review.keyframes)
 
 
