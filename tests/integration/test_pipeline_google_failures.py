@@ -90,7 +90,7 @@ async def test_blocked_storyboard_is_rephrased_recorded_at_zero_and_logged(
         assert entries[0].usd == 0.0  # the blocked call
         assert entries[1].usd > 0  # the one that worked, token-true
         assert entries[1].unit == "token"
-        log = env.error_log(page)
+        log = env.daemon_log(page)
         assert "the storyboard was blocked by the model's safety filter" in log
         assert "PROHIBITED_CONTENT" in log
         prompts = [r.body["contents"][0]["parts"][0]["text"] for r in fake_vertex.requests]
@@ -108,7 +108,7 @@ async def test_storyboard_blocked_past_the_bound_fails_with_the_reason(
         assert env.status(page) == "Failed"
         assert "Reword the Brief" in env.comments(page)[-1]
         assert [e.usd for e in await ledger(env, "storyboard")] == [0.0, 0.0]
-        assert env.error_log(page).count("Support codes: 29310472") == 2
+        assert env.daemon_log(page).count("Support codes: 29310472") == 2
         assert len(fake_vertex.requests_for("generate")) == 2  # first try + one rephrase
 
 
@@ -125,7 +125,7 @@ async def test_blocked_keyframe_is_rephrased_within_the_bound(
         assert [k.status for k in keyframes] == ["complete"] * 3
         entries = await ledger(env, "keyframe")
         assert [e.usd for e in entries] == [0.0, 0.067, 0.067, 0.067]
-        log = env.error_log(page)
+        log = env.daemon_log(page)
         assert "keyframe 1 was blocked by the image model's safety filter" in log
         assert "IMAGE_SAFETY" in log
         assert "Support codes: 17301594" in log
@@ -185,7 +185,7 @@ async def test_create_refused_by_the_input_filter_is_a_filtered_clip(
         assert set(fake_vertex.accepted_creates.values()) == {1}
         assert len(fake_vertex.accepted_creates) == 2
         assert (await ledger(env, "clip"))[0].usd == 0.0
-        log = env.error_log(page)
+        log = env.daemon_log(page)
         assert "refused by the provider's safety filter before generation" in log
         assert INPUT_BLOCK_MESSAGE in log
 
@@ -218,7 +218,7 @@ async def test_operation_saying_the_prompt_could_not_be_submitted_is_filtered(
         clips = await env.clips(page)
         assert [(c.status, c.attempt) for c in clips] == [("complete", 1), ("complete", 2)]
         assert sorted(e.usd for e in await ledger(env, "clip"))[0] == 0.0
-        assert "was filtered by the provider's safety filter" in env.error_log(page)
+        assert "was filtered by the provider's safety filter" in env.daemon_log(page)
 
 
 @pytest.mark.parametrize("status", [500, 504])
@@ -237,7 +237,7 @@ async def test_ambiguous_create_is_flagged_like_a_lost_submission(
         assert "not resubmitted" in (lost.error or "")
         # Never sent again: one create per clip in all.
         assert fake_vertex.total_creates == 2
-        assert f"clip {lost.number} attempt 1" in env.error_log(page)
+        assert f"clip {lost.number} attempt 1" in env.daemon_log(page)
         assert env.runtime.metrics.lost_submissions._value.get() == 1
 
 
@@ -253,4 +253,4 @@ async def test_operation_with_neither_video_nor_reason_is_flagged_lost(
         assert [c.status for c in clips] == ["complete", "lost"]
         assert "may have been generated and billed" in (clips[1].error or "")
         assert fake_vertex.total_creates == 2  # not resubmitted
-        assert "clip 2 lost" in env.error_log(page)
+        assert "clip 2 lost" in env.daemon_log(page)
