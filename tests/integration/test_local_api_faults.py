@@ -30,7 +30,9 @@ async def test_rate_limit_answers_429_with_retry_after(local_notion: LocalNotion
 
 
 async def test_notion_client_waits_retry_after_then_succeeds(local_notion: LocalNotionServer):
-    local_notion.knobs.set_rate_limit(rate=20, burst=1, retry_after=1)
+    # One token a second: the search right after users.me finds the bucket empty even
+    # on a loaded machine, and the retry after Retry-After (1 s) finds it refilled.
+    local_notion.knobs.set_rate_limit(rate=1, burst=1, retry_after=1)
     client = make_notion_client(local_notion)
     try:
         await client.users.me()
