@@ -39,6 +39,7 @@ from orchestrator.channels.model import (
     Provider,
     StageName,
     StorageBackend,
+    StuckAfter,
     VideoDefaults,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "Provider",
     "StageName",
     "StorageBackend",
+    "StuckAfter",
     "VideoDefaults",
     "load_channels",
     "parse_channels",

@@ -6,6 +6,7 @@ from orchestrator.cli.app import app
 
 # Command modules: importing them registers their commands.
 from orchestrator.cli import db_cmds, demo_cmds, notion_cmds, run_cmds  # noqa: F401  isort: skip
+from orchestrator.cli import admin_cmds  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -11,6 +12,8 @@ from orchestrator.metrics import Metrics
 from orchestrator.providers.base import Charge
 
 __all__ = ["record_charge"]
+
+log = structlog.get_logger(__name__)
 
 
 async def record_charge(
@@ -51,4 +54,18 @@ async def record_charge(
     ).scalar_one()
     set_committed_value(task, "cost_usd", float(total))
     metrics.cost_usd.labels(provider=charge.provider, model=charge.model).inc(charge.usd)
+    metrics.channel_cost_usd.labels(channel=task.channel).inc(charge.usd)
+    # One line per paid call (a filtered clip shows up at $0).
+    log.info(
+        "record_charge",
+        task=task.id,
+        kind=kind,
+        provider=charge.provider,
+        model=charge.model,
+        seconds=charge.units if charge.unit == "second" else None,
+        units=charge.units,
+        unit=charge.unit,
+        usd=round(charge.usd, 4),
+        task_usd=round(float(total), 4),
+    )
     return charge.usd
