@@ -153,3 +153,11 @@ def configure_logging(
     root.setLevel(numeric)
     for noisy in ("httpx", "httpcore", "botocore", "urllib3", "apscheduler", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    # "Execution of job ... skipped: maximum number of running instances reached"
+    # and "... missed by": a poll that outlasts its interval, every interval. Jobs
+    # are coalesced and every failed run is logged by the supervisor (fail_loop_run).
+    logging.getLogger("apscheduler.scheduler").setLevel(max(numeric, logging.ERROR))
+    # Job functions are supervised (they never raise): all that reaches APScheduler's
+    # executor is a running job cancelled at shutdown, which it logs as an ERROR
+    # with a traceback on every stop.
+    logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)

@@ -16,6 +16,15 @@ __all__ = ["record_charge"]
 log = structlog.get_logger(__name__)
 
 
+def _media_seconds(charge: Charge) -> float | None:
+    """Seconds of video or speech the call made (what it is priced by), if timed."""
+    if charge.unit == "second":
+        return charge.units
+    if charge.unit == "minute":
+        return round(charge.units * 60, 3)
+    return None
+
+
 async def record_charge(
     session: AsyncSession,
     task: Task,
@@ -62,7 +71,7 @@ async def record_charge(
         kind=kind,
         provider=charge.provider,
         model=charge.model,
-        seconds=charge.units if charge.unit == "second" else None,
+        seconds=_media_seconds(charge),
         units=charge.units,
         unit=charge.unit,
         usd=round(charge.usd, 4),
