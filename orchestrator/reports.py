@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestrator.admin.stuck import is_stuck
 from orchestrator.channels import Channels, load_channels
 from orchestrator.db.models import Clip, OutboxItem, Task
 from orchestrator.db.types import utcnow
@@ -42,6 +41,8 @@ class TaskSummary:
 async def task_summaries(
     session: AsyncSession, now: datetime | None = None, channels: Channels | None = None
 ) -> list[TaskSummary]:
+    from orchestrator.admin.stuck import is_stuck  # the CLI imports this module at start
+
     now = now or utcnow()
     channels = channels or load_channels(None)
     dead = dict(

@@ -16,26 +16,8 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchestrator.admin import (
-    LEVELS,
-    cancel_task,
-    dead_letters,
-    drop_dead_letter,
-    find_task,
-    log_files,
-    operator,
-    page_key,
-    render_line,
-    replay_all,
-    replay_dead_letter,
-    resume_task,
-    retry_task,
-    task_lines,
-    task_story,
-)
 from orchestrator.channels import Channels, load_channels
 from orchestrator.cli.app import app, config_from, fail
-from orchestrator.cli.story_view import render_story
 from orchestrator.config import AppConfig
 from orchestrator.db import create_engine, redact_url, session_factory, utcnow
 from orchestrator.db.models import Task
@@ -91,27 +73,33 @@ def _channels(config: AppConfig) -> Channels:
 
 def show_task(ctx: typer.Context, ref: str, *, as_json: bool) -> None:
     """`reelgate status TASK`: the task's whole story."""
+    from orchestrator import admin  # imported late: it pulls in the pipeline
+
     config = config_from(ctx)
     channels = _channels(config)
 
     async def load(session: AsyncSession) -> dict[str, Any]:
-        task = await find_task(session, ref)
-        return await task_story(session, task, channels, utcnow())
+        task = await admin.find_task(session, ref)
+        return await admin.task_story(session, task, channels, utcnow())
 
     story = _run(config, load)
     if as_json:
         typer.echo(json.dumps(story, indent=2, ensure_ascii=False))
     else:
+        from orchestrator.cli.story_view import render_story
+
         render_story(Console(), story)
 
 
 def _act(
     ctx: typer.Context, ref: str, action: Callable[[AsyncSession, Task], Awaitable[str]]
 ) -> None:
+    from orchestrator import admin  # imported late: it pulls in the pipeline
+
     config = config_from(ctx)
 
     async def work(session: AsyncSession) -> str:
-        return await action(session, await find_task(session, ref))
+        return await action(session, await admin.find_task(session, ref))
 
     typer.echo(_run(config, work, write=True))
 
@@ -125,8 +113,10 @@ def retry(
     ),
 ) -> None:
     """Retry a Failed task (Failed -> Queued), or have a worker look at a waiting one now."""
-    who = operator()
-    _act(ctx, task, lambda s, t: retry_task(s, t, stage=stage, by=who, now=utcnow()))
+    from orchestrator import admin  # imported late: it pulls in the pipeline
+
+    who = admin.operator()
+    _act(ctx, task, lambda s, t: admin.retry_task(s, t, stage=stage, by=who, now=utcnow()))
 
 
 @app.command()
@@ -135,8 +125,10 @@ def cancel(
     task: str = typer.Argument(..., help="Task id, Notion page id or page URL."),
 ) -> None:
     """Cancel a task, as setting Status to Cancelled in Notion would."""
-    who = operator()
-    _act(ctx, task, lambda s, t: cancel_task(s, t, by=who, now=utcnow()))
+    from orchestrator import admin  # imported late: it pulls in the pipeline
+
+    who = admin.operator()
+    _act(ctx, task, lambda s, t: admin.cancel_task(s, t, by=who, now=utcnow()))
 
 
 @app.command()
@@ -145,8 +137,10 @@ def resume(
     task: str = typer.Argument(..., help="Task id, Notion page id or page URL."),
 ) -> None:
     """Resume a Cancelled task (Cancelled -> Queued) where it stopped."""
-    who = operator()
-    _act(ctx, task, lambda s, t: resume_task(s, t, by=who, now=utcnow()))
+    from orchestrator import admin  # imported late: it pulls in the pipeline
+
+    who = admin.operator()
+    _act(ctx, task, lambda s, t: admin.resume_task(s, t, by=who, now=utcnow()))
 
 
 @app.command("dead-letters")
@@ -158,6 +152,8 @@ def dead_letters_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """List Notion writes that failed for good; replay them after a fix, or drop them."""
+    from orchestrator import admin  # imported late: it pulls in the pipeline
+
     chosen = [
         flag
         for flag, on in (
@@ -170,30 +166,30 @@ def dead_letters_cmd(
     if len(chosen) > 1:
         raise fail(f"choose one of --replay ID, --all or --drop ID (got {' and '.join(chosen)})")
     config = config_from(ctx)
-    who = operator()
+    who = admin.operator()
     if replay is not None:
         item_id = replay
 
         async def one(session: AsyncSession) -> list[str]:
-            outcome = await replay_dead_letter(session, item_id, by=who, now=utcnow())
+            outcome = await admin.replay_dead_letter(session, item_id, by=who, now=utcnow())
             return [outcome.message]
 
         messages = _run(config, one, write=True)
     elif replay_every:
 
         async def every(session: AsyncSession) -> list[str]:
-            return [o.message for o in await replay_all(session, by=who, now=utcnow())]
+            return [o.message for o in await admin.replay_all(session, by=who, now=utcnow())]
 
         messages = _run(config, every, write=True)
     elif drop is not None:
         item_id = drop
 
         async def dropped(session: AsyncSession) -> list[str]:
-            return [await drop_dead_letter(session, item_id, by=who, now=utcnow())]
+            return [await admin.drop_dead_letter(session, item_id, by=who, now=utcnow())]
 
         messages = _run(config, dropped, write=True)
     else:
-        rows = _run(config, dead_letters)
+        rows = _run(config, admin.dead_letters)
         if as_json:
             typer.echo(json.dumps([r.as_json() for r in rows], indent=2, ensure_ascii=False))
             return
@@ -238,13 +234,17 @@ def logs(
         help="Read this file instead of REELGATE_LOG_FILE; '-' reads stdin "
         "(e.g. `kubectl logs deploy/reelgate | reelgate logs 12 --file -`).",
     ),
-    level: str = typer.Option("debug", "--level", help="Lowest level shown: " + ", ".join(LEVELS)),
+    level: str = typer.Option(
+        "debug", "--level", help="Lowest level shown: debug, info, warning, error, critical."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON lines as they are."),
 ) -> None:
     """The daemon's log lines about one task, oldest first, from its log file."""
+    from orchestrator import admin  # imported late: it pulls in the pipeline
+
     config = config_from(ctx)
-    if level not in LEVELS:
-        raise fail(f"--level must be one of {', '.join(LEVELS)} (got {level!r})")
+    if level not in admin.LEVELS:
+        raise fail(f"--level must be one of {', '.join(admin.LEVELS)} (got {level!r})")
     source = file if file is not None else config.settings.log_file
     if source is None:
         raise fail(
@@ -256,7 +256,7 @@ def logs(
         lines: Any = sys.stdin
         where = "stdin"
     else:
-        files = log_files(source)
+        files = admin.log_files(source)
         if not files:
             raise fail(
                 f"{source}: no such log file (is the daemon running with REELGATE_LOG_FILE?)"
@@ -264,9 +264,9 @@ def logs(
         lines = _read_lines(files)
         where = ", ".join(str(f) for f in files)
     found = 0
-    for entry in task_lines(lines, task_id=task_id, page_id=page_id, min_level=level):
+    for entry in admin.task_lines(lines, task_id=task_id, page_id=page_id, min_level=level):
         found += 1
-        typer.echo(json.dumps(entry, ensure_ascii=False) if as_json else render_line(entry))
+        typer.echo(json.dumps(entry, ensure_ascii=False) if as_json else admin.render_line(entry))
     if not found:
         typer.echo(f"no log lines about task {task} at {level} or above in {where}", err=True)
 
@@ -274,9 +274,10 @@ def logs(
 def _task_ids(config: AppConfig, ref: str) -> tuple[int | None, str | None]:
     """The task's id and page id: from the database, or from `ref` alone when the
     database cannot be read (logs matter most when something is down)."""
+    from orchestrator import admin  # imported late: it pulls in the pipeline
 
     async def load(session: AsyncSession) -> tuple[int | None, str | None]:
-        task = await find_task(session, ref)
+        task = await admin.find_task(session, ref)
         return task.id, task.notion_page_id
 
     try:
@@ -284,7 +285,7 @@ def _task_ids(config: AppConfig, ref: str) -> tuple[int | None, str | None]:
     except OrchestratorError as exc:
         raise fail(str(exc), code=1) from None
     except (SQLAlchemyError, OSError) as exc:
-        key = page_key(ref)
+        key = admin.page_key(ref)
         if not (ref.strip().isdigit() or key):
             raise fail(
                 f"the database did not answer ({type(exc).__name__}): give the task's id or page id"
