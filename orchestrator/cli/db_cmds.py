@@ -50,13 +50,14 @@ def _age(seconds: float) -> str:
 
 def _table(rows: list[TaskSummary]) -> Table:
     table = Table(title="reelgate tasks")
-    for column in ("title", "status", "clips", "cost", "in status"):
-        table.add_column(column, justify="right" if column in ("clips", "cost") else "left")
+    for column in ("id", "title", "status", "clips", "cost", "in status"):
+        table.add_column(column, justify="right" if column in ("id", "clips", "cost") else "left")
     for row in rows:
         flags = " [bold red]STUCK[/]" if row.stuck else ""
         if row.dead_letters:
             flags += f" [red]{row.dead_letters} dead letter(s)[/]"
         table.add_row(
+            str(row.id),
             row.title or row.notion_page_id,
             row.status,
             f"{row.clips_done}/{row.clips_total}",

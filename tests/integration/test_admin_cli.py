@@ -8,6 +8,7 @@ The same commands against a running daemon and Notion: test_admin_daemon.py.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -564,3 +565,55 @@ def test_dead_letter_options_are_exclusive(sqlite_url: str) -> None:
     result = _run(sqlite_url, "dead-letters", "--replay", "1", "--drop", "2")
     assert result.exit_code == 2
     assert "choose one of --replay ID, --all or --drop ID" in result.output
+
+
+# -- logs -----------------------------------------------------------------------------------
+
+
+def test_logs_finds_a_tasks_lines_by_id_page_or_url(db_url: str, tmp_path: Path) -> None:
+    seeded = seed_story(db_url)
+    log = tmp_path / "reelgate.log"
+    entries = [
+        {
+            "timestamp": "2026-12-01T09:00:00.5Z",
+            "level": "info",
+            "event": "transition_task",
+            "task": seeded.task_id,
+            "page": PAGE_ID,
+            "from_status": "Queued",
+            "to_status": "Planning",
+            "actor": "daemon",
+        },
+        {
+            "timestamp": "2026-12-01T09:00:01.5Z",
+            "level": "info",
+            "event": "submit_clip",
+            "task": seeded.task_id + 1,
+            "page": "ffffffff-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+        },
+        {
+            "timestamp": "2026-12-01T09:00:02.5Z",
+            "level": "warning",
+            "event": "send_notion_op_later",
+            "page": PAGE_ID,
+            "error": "429",
+        },
+    ]
+    (tmp_path / "reelgate.log.1").write_text(json.dumps(entries[0]) + "\n")
+    log.write_text("".join(json.dumps(e) + "\n" for e in entries[1:]))
+    env = {"REELGATE_DATABASE_URL": db_url, "REELGATE_LOG_FILE": str(log)}
+    for ref in (str(seeded.task_id), PAGE_ID, PAGE_URL):
+        result = runner.invoke(app, ["logs", ref], env=env)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines() == [
+            "2026-12-01T09:00:00Z  info     transition_task  from_status=Queued "
+            "to_status=Planning actor=daemon",
+            "2026-12-01T09:00:02Z  warning  send_notion_op_later  error=429",
+        ]
+    unknown = runner.invoke(app, ["logs", "4242"], env=env)
+    assert unknown.exit_code == 1
+    assert "no task matches '4242'" in unknown.output
+    quiet = runner.invoke(app, ["logs", str(seeded.task_id), "--level", "error"], env=env)
+    assert quiet.exit_code == 0
+    assert quiet.stdout == ""
+    assert "no log lines about task" in quiet.stderr

@@ -244,7 +244,7 @@ async def test_logs_tell_one_tasks_story_from_the_rotated_file_and_idle_polls_ad
             "stop_daemon",
         }
         task = await env.task(first)
-        events = [e for e in await env.events(first) if e.from_status]
+        events = [e for e in await env.events(first) if e.kind == "transition" and e.from_status]
         async with env.sessions() as session:
             charges = (
                 await session.execute(

@@ -1,8 +1,10 @@
 """Every command shown in docs/operations.md runs, and prints what the doc shows.
 
 The doc's `console` blocks are `$ command` lines, each followed by its output;
-its `sh` blocks are commands without output. Each runs as a shell command, as an
-admin would type it, in one of three places:
+its `sh` blocks are commands without output. Each runs as an admin types it (a
+`reelgate` command in this process, through the same Typer app as the console
+script; everything else, and whatever a command is piped into, in the shell), in
+one of three places:
 
 - `seeded`: a database with one task's day of history (tests/helpers/admin_seed.py)
   at the default `reelgate-data/reelgate.db`, with `deploy/` beside it;
@@ -23,14 +25,18 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shlex
 import sys
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from notion_sync.local_api.server import LocalNotionServer
+from orchestrator.cli import app
 from orchestrator.daemon.daemon import Daemon
 from orchestrator.daemon.health import HealthServer, build_health_app, database_readiness
 from orchestrator.logging import configure_logging
@@ -129,16 +135,53 @@ class Place:
 
 
 async def run_shell(command: str, place: Place) -> tuple[int, str]:
+    """Run `command` as a shell would. A `reelgate ...` command runs in this process
+    (the same Typer app the console script calls; a fresh interpreter per command
+    costs seconds of imports), and whatever it is piped into runs in the shell."""
     if place.port is not None:
         command = command.replace(PORT_IN_DOC, f"127.0.0.1:{place.port}")
+    head, pipe, rest = command.partition(" | ")
+    if head.startswith("reelgate "):
+        code, out = await asyncio.to_thread(_reelgate, shlex.split(head)[1:], place)
+        if not pipe:
+            return code, out
+        code2, out2 = await _shell(rest, place, stdin=out)
+        return code2, out2
+    return await _shell(command, place)
+
+
+_CWD_LOCK = threading.Lock()
+
+
+def _reelgate(args: list[str], place: Place) -> tuple[int, str]:
+    runner = CliRunner()
+    with _CWD_LOCK:
+        before = Path.cwd()
+        os.chdir(place.cwd)  # relative paths (the SQLite file) as in a shell there
+        try:
+            result = runner.invoke(app, args, env=place.env)
+        finally:
+            os.chdir(before)
+    return result.exit_code, result.output
+
+
+async def _shell(command: str, place: Place, *, stdin: str | None = None) -> tuple[int, str]:
     process = await asyncio.create_subprocess_shell(
         command,
         cwd=place.cwd,
         env=place.env,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    try:
+        out, _ = await asyncio.wait_for(
+            process.communicate(stdin.encode() if stdin is not None else None), 120
+        )
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     assert process.returncode is not None
     return process.returncode, out.decode("utf-8", "replace")
 
