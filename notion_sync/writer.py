@@ -86,7 +86,7 @@ class NotionWriter:
         else:  # pragma: no cover - the union is closed
             raise NotionPermanentError(f"unknown op {type(op).__name__}", code="bad_op")
         used = self.client.stats.requests - before
-        log.info("execute_notion_op", kind=op.kind, page_id=result.page_id, requests=used)
+        log.debug("execute_notion_op", kind=op.kind, page_id=result.page_id, requests=used)
         return OpResult(
             kind=op.kind,
             page_id=result.page_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from reelgate.errors import PermanentError, ReelgateError, TransientError
 
 __all__ = [
+    "AdminError",
     "ConfigError",
     "ContentFiltered",
     "IllegalTransition",
@@ -27,6 +28,11 @@ __all__ = [
 
 class OrchestratorError(ReelgateError):
     """Base for the orchestrator package."""
+
+
+class AdminError(OrchestratorError, PermanentError):
+    """An admin command (`reelgate retry`, `dead-letters --replay`, ...) refused or
+    found nothing to act on; the message says why and what is allowed instead."""
 
 
 class ConfigError(OrchestratorError, PermanentError):

@@ -46,6 +46,9 @@ _REVIEW_BUCKETS: Final = (
     172800.0,
     604800.0,
 )
+# Provider calls: a poll takes milliseconds, an image or a storyboard seconds,
+# a narration up to a minute.
+_CALL_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
 class Metrics:
@@ -156,6 +159,66 @@ class Metrics:
             "(storyboard, keyframes, video, audio, final).",
             ["gate"],
             buckets=_REVIEW_BUCKETS,
+            registry=r,
+        )
+        # Admin signals (deploy/prometheus/alerts.yaml and deploy/grafana/reelgate.json
+        # use them; tests/integration/test_alerts_dashboard.py checks every name).
+        self.outbox_dead_letters = Gauge(
+            "reelgate_outbox_dead_letters",
+            "Notion writes that failed for good and were not dropped "
+            "(`reelgate dead-letters` lists, replays or drops them).",
+            registry=r,
+        )
+        self.outbox_oldest_age_seconds = Gauge(
+            "reelgate_outbox_oldest_age_seconds",
+            "Age of the oldest Notion write waiting in the outbox (0 when none waits).",
+            registry=r,
+        )
+        self.stuck_tasks = Gauge(
+            "reelgate_stuck_tasks",
+            "Tasks in a working status for longer than their channel's stuck_after.",
+            registry=r,
+        )
+        self.ready = Gauge(
+            "reelgate_ready",
+            "1 when /readyz answers 200 (evaluated at each scrape), else 0.",
+            registry=r,
+        )
+        self.provider_up = Gauge(
+            "reelgate_provider_up",
+            "1 when the generation provider is reachable, 0 while it is failing.",
+            ["provider"],
+            registry=r,
+        )
+        self.provider_errors = Counter(
+            "reelgate_provider_errors",
+            "Failed generation provider calls by provider and kind of error.",
+            ["provider", "kind"],
+            registry=r,
+        )
+        self.provider_call_seconds = Histogram(
+            "reelgate_provider_call_seconds",
+            "Wall time of one generation provider call, by provider and kind "
+            "(storyboard, keyframe, clip_create, clip_poll, narration).",
+            ["provider", "kind"],
+            buckets=_CALL_BUCKETS,
+            registry=r,
+        )
+        self.channel_cost_usd = Counter(
+            "reelgate_channel_cost_usd",
+            "Money spent on generation, in US dollars, by channel.",
+            ["channel"],
+            registry=r,
+        )
+        self.channel_budget_per_hour_usd = Gauge(
+            "reelgate_channel_budget_per_hour_usd",
+            "A channel's budget_per_hour_usd from the channels file (alert threshold).",
+            ["channel"],
+            registry=r,
+        )
+        self.notion_requests_per_second_limit = Gauge(
+            "reelgate_notion_requests_per_second_limit",
+            "The Notion request rate this daemon keeps to (REELGATE_NOTION_REQUESTS_PER_SECOND).",
             registry=r,
         )
 

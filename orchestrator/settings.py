@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # None: JSON when stdout is not a TTY, console otherwise.
     log_json: bool | None = None
+    # `reelgate run` also writes JSON lines here (rotated by size); `reelgate logs`
+    # reads this file and its rotations. None: stdout only.
+    log_file: Path | None = None
+    log_file_max_mb: float = Field(default=50.0, gt=0)
+    log_file_backups: int = Field(default=5, ge=1, le=100)
 
     worker_id: str = ""  # empty: hostname-pid
     workers: int = Field(default=2, ge=1, le=64)

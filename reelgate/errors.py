@@ -25,6 +25,7 @@ tests/unit/test_error_tree.py checks this drawing against the classes that exist
     │   ├── StorageTransientError +T
     │   └── StoragePermanentError +P
     └── OrchestratorError                   orchestrator.errors
+        ├── AdminError +P
         ├── ConfigError +P
         ├── IllegalTransition +P
         ├── StaleState +T

@@ -60,7 +60,7 @@ class LocalStorage:
             size, sha256 = await asyncio.to_thread(_copy_atomically, path, dest)
         except OSError as exc:
             raise StoragePermanentError(f"cannot store {key!r} locally: {exc}") from exc
-        log.info("object_stored", backend=self.name, key=key, bytes=size, sha256=sha256)
+        log.debug("object_stored", backend=self.name, key=key, bytes=size, sha256=sha256)
         return StoredObject(
             key=key,
             url=self._url(key, dest),

@@ -192,7 +192,7 @@ class R2Storage:
             Config=self.transfer_config,
         )
         link = await self.url_for_with_expiry(key)
-        log.info(
+        log.debug(
             "object_stored",
             backend=self.name,
             bucket=self.bucket,

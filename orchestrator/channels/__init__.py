@@ -43,6 +43,7 @@ from orchestrator.channels.model import (
     ReviewLabels,
     StageName,
     StorageBackend,
+    StuckAfter,
     VideoDefaults,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "ReviewLabels",
     "StageName",
     "StorageBackend",
+    "StuckAfter",
     "VideoDefaults",
     "load_channels",
     "parse_channels",

@@ -21,6 +21,7 @@ __all__ = [
     "ReviewLabels",
     "StageName",
     "StorageBackend",
+    "StuckAfter",
     "VideoDefaults",
 ]
 
@@ -81,6 +82,21 @@ class ExportFormat(_Strict):
     height: Literal[480, 720, 1080]
 
 
+class StuckAfter(_Strict):
+    """Minutes a task may stay in a stage's working status (Planning, Generating
+    Video, ...) before it counts as stuck: its owner gets one comment, the
+    `reelgate_stuck_tasks` gauge counts it and `reelgate status` flags it."""
+
+    storyboard: int = Field(default=20, ge=1)
+    keyframes: int = Field(default=45, ge=1)
+    video: int = Field(default=90, ge=1)
+    audio: int = Field(default=30, ge=1)
+    final: int = Field(default=45, ge=1)
+
+    def minutes(self, stage: str) -> int:
+        return int(getattr(self, stage))
+
+
 class ChannelConfig(_Strict):
     """Settings of one channel, after inheriting the file's [defaults]."""
 
@@ -91,6 +107,10 @@ class ChannelConfig(_Strict):
     # Gates that pass without a human; TOML gives an array, so the set is built from it.
     auto_approve: frozenset[StageName] = Field(default=frozenset(), strict=False)
     budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    # Spending more than this in an hour fires the ReelgateSpendOverBudget alert
+    # (exported as reelgate_channel_budget_per_hour_usd); None: no alert.
+    budget_per_hour_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    stuck_after: StuckAfter = StuckAfter()
     max_review_rounds: int = Field(default=3, ge=1, le=100)
     storage: StorageBackend | None = None  # None: the daemon's global storage setting
     voice: str = ""  # "": the provider's default voice

@@ -8,6 +8,7 @@ from orchestrator.cli.app import app
 from orchestrator.cli import db_cmds, demo_cmds, notion_cmds, run_cmds  # noqa: F401  isort: skip
 from orchestrator.cli import estimate_cmds  # noqa: F401  isort: skip
 from orchestrator.cli import report_cmds, review_cmds  # noqa: F401  isort: skip
+from orchestrator.cli import admin_cmds  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from orchestrator.channels import load_channels
 from orchestrator.cli.app import app, config_from, fail
 from orchestrator.db import create_engine, redact_url, session_factory, upgrade
+from orchestrator.errors import ConfigError
 from orchestrator.reports import TaskSummary, task_summaries
 
 __all__: list[str] = []
@@ -49,15 +51,19 @@ def _age(seconds: float) -> str:
 
 def _table(rows: list[TaskSummary]) -> Table:
     table = Table(title="reelgate tasks")
-    for column in ("title", "status", "clips", "cost", "in status"):
-        table.add_column(column, justify="right" if column in ("clips", "cost") else "left")
+    for column in ("id", "title", "status", "clips", "cost", "in status"):
+        table.add_column(column, justify="right" if column in ("id", "clips", "cost") else "left")
     for row in rows:
+        flags = " [bold red]STUCK[/]" if row.stuck else ""
+        if row.dead_letters:
+            flags += f" [red]{row.dead_letters} dead letter(s)[/]"
         table.add_row(
+            str(row.id),
             row.title or row.notion_page_id,
             row.status,
             f"{row.clips_done}/{row.clips_total}",
             f"${row.cost_usd:.2f}",
-            _age(row.seconds_in_status),
+            _age(row.seconds_in_status) + flags,
         )
     return table
 
@@ -65,16 +71,29 @@ def _table(rows: list[TaskSummary]) -> Table:
 @app.command()
 def status(
     ctx: typer.Context,
+    task: str | None = typer.Argument(
+        None, help="One task's whole story: its id, Notion page id or page URL."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Show every task: status, clips done, cost, time in status."""
-    url = config_from(ctx).settings.database_url
+    """Show every task (status, clips done, cost, time in status), or one task's story."""
+    if task is not None:
+        from orchestrator.cli.admin_cmds import show_task
+
+        show_task(ctx, task, as_json=as_json)
+        return
+    config = config_from(ctx)
+    url = config.settings.database_url
+    try:
+        channels = load_channels(config.settings.channels_file)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
 
     async def load() -> list[TaskSummary]:
         engine = create_engine(url)
         try:
             async with session_factory(engine)() as session:
-                return await task_summaries(session)
+                return await task_summaries(session, channels=channels)
         finally:
             await engine.dispose()
 
@@ -86,8 +105,20 @@ def status(
         ) from None
     if as_json:
         typer.echo(json.dumps([r.as_json() for r in rows], indent=2))
-    else:
-        Console().print(_table(rows))
+        return
+    console = Console()
+    console.print(_table(rows))
+    stuck = [r for r in rows if r.stuck]
+    dead = sum(r.dead_letters for r in rows)
+    if stuck:
+        console.print(
+            f"[red]{len(stuck)} stuck task(s)[/] (longer than their channel's stuck_after): "
+            "`reelgate status TASK` shows why."
+        )
+    if dead:
+        console.print(
+            f"[red]{dead} Notion write(s) failed for good[/]: `reelgate dead-letters` lists them."
+        )
 
 
 @app.command()

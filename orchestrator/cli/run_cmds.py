@@ -83,6 +83,9 @@ def run(
         json=config.settings.log_json,
         secrets=config.secrets(),
         stream=sys.stdout,
+        log_file=config.settings.log_file,
+        log_file_max_bytes=int(config.settings.log_file_max_mb * 1024 * 1024),
+        log_file_backups=config.settings.log_file_backups,
     )
     try:
         asyncio.run(_serve(config, until_idle=until_idle, workers=workers))

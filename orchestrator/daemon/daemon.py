@@ -26,6 +26,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import and_, func, select
 
+from orchestrator.admin import flag_stuck_tasks, publish_admin_gauges, publish_static_gauges
 from orchestrator.daemon.drainer import OutboxDrainer, pending_count
 from orchestrator.daemon.leader import LeaderElector
 from orchestrator.daemon.notion_poll import NotionPoller
@@ -67,6 +68,9 @@ class Daemon:
         self.polls = 0
         self._seen_requests = 0
         self._seen_429 = 0
+        publish_static_gauges(
+            runtime.metrics, self.ctx.channels, runtime.config.notion.requests_per_second
+        )
 
     # -- jobs -------------------------------------------------------------------------
     async def poll_notion(self) -> None:
@@ -103,6 +107,11 @@ class Daemon:
             ).scalar_one()
         self.runtime.metrics.set_task_counts({status: int(n) for status, n in counts.all()})
         self.runtime.metrics.operations_in_flight.set(int(in_flight))
+        await publish_admin_gauges(self.ctx)
+
+    async def flag_stuck(self) -> None:
+        if self.leader.is_leader:  # one replica writes the comments
+            await flag_stuck_tasks(self.ctx)
 
     async def refresh_urls(self) -> None:
         if self.leader.is_leader:
@@ -199,6 +208,14 @@ class Daemon:
             max_instances=1,
             coalesce=True,
             id="gauges",
+        )
+        scheduler.add_job(
+            supervise.job("stuck_tasks", self.flag_stuck),
+            "interval",
+            seconds=60,
+            max_instances=1,
+            coalesce=True,
+            id="stuck_tasks",
         )
         scheduler.start()
         # The drainer, the operation poller and the workers are loops, not interval

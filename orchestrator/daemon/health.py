@@ -85,9 +85,9 @@ def build_health_app(
             return JSONResponse({"status": "failing", "loops": failing}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    async def readyz(request: Request) -> Response:
+    async def evaluate() -> tuple[bool, dict[str, Any]]:
         if state.draining:
-            return JSONResponse({"status": "draining"}, status_code=503)
+            return False, {"status": "draining"}
         try:
             async with asyncio.timeout(readiness_timeout_s):
                 ready, details = await check()
@@ -100,12 +100,19 @@ def build_health_app(
             # Surface the failure to the prober instead of a bare 500 traceback.
             log.warning("check_readiness_failed", error_type=type(exc).__name__, exc_info=True)
             ready, details = False, {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-        body = {"status": "ready" if ready else "not_ready", **details}
+        return ready, {"status": "ready" if ready else "not_ready", **details}
+
+    async def readyz(request: Request) -> Response:
+        ready, body = await evaluate()
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics_view(request: Request) -> Response:
-        payload = metrics.render() if metrics is not None else b""
-        return Response(payload, media_type=CONTENT_TYPE)
+        if metrics is None:
+            return Response(b"", media_type=CONTENT_TYPE)
+        # reelgate_ready is what /readyz answers right now: alerts need no prober.
+        ready, _ = await evaluate()
+        metrics.ready.set(1 if ready else 0)
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     app = Starlette(
         routes=[

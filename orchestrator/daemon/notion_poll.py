@@ -84,7 +84,7 @@ class NotionPoller:
         await self._save("tasks", result.new_cursor)
         requests += result.requests_made
         if result.changed:
-            log.info("poll_notion", changed=len(result.changed), requests=requests)
+            log.debug("poll_notion", changed=len(result.changed), requests=requests)
         return requests
 
     async def confirm_reviews(self) -> int:

@@ -19,6 +19,7 @@ from orchestrator.metrics import Metrics
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.providers.local import LocalProvider
 from orchestrator.providers.registry import ProviderRegistry
+from orchestrator.providers.timed import timed_providers
 from orchestrator.state.labels import install_labels
 from storage.base import Storage
 from storage.factory import build_storage
@@ -83,7 +84,7 @@ async def build_runtime(
         sessions=session_factory(engine, info={"metrics": metrics}),
         settings=settings,
         channels=channels,
-        providers_for=providers.for_channel,
+        providers_for=timed_providers(providers.for_channel, metrics),
         storage_for=_Storages(config, notion),
         metrics=metrics,
         work_dir=work_dir or settings.data_dir / "work",

@@ -49,5 +49,5 @@ async def faststart(path: str | os.PathLike[str], *, timeout_s: float = 300.0) -
             tmp,
             timeout_s=timeout_s,
         )
-    log.info("faststart_rewritten", path=str(p), bytes=p.stat().st_size)
+    log.debug("faststart_rewritten", path=str(p), bytes=p.stat().st_size)
     return True

@@ -13,7 +13,7 @@ from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.operations import poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.review import apply_review
-from orchestrator.pipeline.steps import RUNNABLE, fail_task, run_step
+from orchestrator.pipeline.steps import RUNNABLE, fail_task, page_problems, run_step
 from orchestrator.pipeline.sync import apply_task_pages, apply_video_rows
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "apply_task_pages",
     "apply_video_rows",
     "fail_task",
+    "page_problems",
     "poll_due_operations",
     "refresh_expiring_urls",
     "run_step",

@@ -6,6 +6,7 @@ so the ledger shows every attempt.
 
 from __future__ import annotations
 
+import structlog
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,6 +18,17 @@ from orchestrator.providers.base import Charge
 from orchestrator.providers.catalogue import CATALOGUE
 
 __all__ = ["record_blocked", "record_charge"]
+
+log = structlog.get_logger(__name__)
+
+
+def _media_seconds(charge: Charge) -> float | None:
+    """Seconds of video or speech the call made (what it is priced by), if timed."""
+    if charge.unit == "second":
+        return charge.units
+    if charge.unit == "minute":
+        return round(charge.units * 60, 3)
+    return None
 
 
 async def record_charge(
@@ -57,6 +69,20 @@ async def record_charge(
     ).scalar_one()
     set_committed_value(task, "cost_usd", float(total))
     metrics.cost_usd.labels(provider=charge.provider, model=charge.model).inc(charge.usd)
+    metrics.channel_cost_usd.labels(channel=task.channel).inc(charge.usd)
+    # One line per paid call (a filtered clip shows up at $0).
+    log.info(
+        "record_charge",
+        task=task.id,
+        kind=kind,
+        provider=charge.provider,
+        model=charge.model,
+        seconds=_media_seconds(charge),
+        units=charge.units,
+        unit=charge.unit,
+        usd=round(charge.usd, 4),
+        task_usd=round(float(total), 4),
+    )
     return charge.usd
 
 

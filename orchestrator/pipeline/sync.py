@@ -276,7 +276,7 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
             if not task.resume_status:
                 # Failed before it started (e.g. a bad Clip Seconds): read the fixed values.
                 _copy_fields(ctx, task, page)
-        bound.info("apply_human_move", task=task.id, from_status=current.label)
+        bound.debug("apply_human_move", task=task.id, from_status=current.label)
         return
     # Not allowed: never applied. Put Status back and say why, where they will see it.
     reason = (

@@ -97,7 +97,7 @@ class LocalProvider:
         ref = reference.data if reference is not None else None
         # Pillow work takes tens of milliseconds: keep it off the event loop.
         data = await asyncio.to_thread(render_card, prompt, size, ref)
-        log.info("rendered_keyframe", aspect=aspect, bytes=len(data), reference=ref is not None)
+        log.debug("rendered_keyframe", aspect=aspect, bytes=len(data), reference=ref is not None)
         return Image(data=data, mime_type="image/png", charge=_free(KEYFRAME_MODEL, 1))
 
     async def start_clip(self, request: ClipRequest) -> str:
@@ -122,7 +122,9 @@ class LocalProvider:
             wav = silent_wav(seconds, SILENT_SAMPLE_RATE)
             engine = "silent"
             model = VOICE_MODEL
-        log.info("narrated_text", engine=engine, seconds=round(seconds, 3), words=len(text.split()))
+        log.debug(
+            "narrated_text", engine=engine, seconds=round(seconds, 3), words=len(text.split())
+        )
         return Narration(
             wav=wav,
             seconds=seconds,

@@ -215,7 +215,7 @@ class LocalClipRenderer:
         )
         op_dir = self._ops_root / name
         await asyncio.to_thread(self._write_request, op_dir, start_png, end_png, request)
-        log.info(
+        log.debug(
             "started_clip_operation",
             operation=name,
             seconds=seconds,
@@ -347,7 +347,7 @@ class LocalClipRenderer:
                 return
             finally:
                 partial.unlink(missing_ok=True)  # gone already when the render succeeded
-        log.info("finished_clip_render", operation=name)
+        log.debug("finished_clip_render", operation=name)
 
     async def _encode(self, op_dir: Path, request: dict[str, Any], partial: Path) -> None:
         fps = int(request["fps"])

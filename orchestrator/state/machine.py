@@ -11,11 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orchestrator.db.models import Event, Task
 from orchestrator.db.types import utcnow
 from orchestrator.errors import IllegalTransition, StaleState
-from orchestrator.state.status import Actor, Status, allowed_moves, is_allowed
+from orchestrator.state.status import STAGES, Actor, Status, allowed_moves, is_allowed
 
 __all__ = ["explain_refusal", "transition"]
 
 log = structlog.get_logger(__name__)
+
+_STAGE_STATUSES = frozenset(
+    status
+    for stage in STAGES
+    for status in (stage.working, stage.ready, stage.approved, stage.error)
+)
 
 
 def explain_refusal(current: Status, target: Status, actor: Actor) -> str:
@@ -49,6 +55,7 @@ async def transition(
             allowed=tuple(m.value for m in allowed_moves(current, actor)),
         )
     at = now or utcnow()
+    previous_since = task.status_changed_at
     result = await session.execute(
         update(Task)
         .where(Task.id == task.id, Task.status == current.value)
@@ -59,6 +66,9 @@ async def transition(
         raise StaleState(f"task {task.id} is no longer {current.label}")
     task.status = to.value
     task.status_changed_at = at
+    if to is Status.CANCELLED and current in _STAGE_STATUSES:
+        # Where Cancelled -> Queued picks up again (Failed keeps its own resume point).
+        task.resume_status = current.value
     session.add(
         Event(
             task_id=task.id,
@@ -73,10 +83,16 @@ async def transition(
     metrics = session.info.get("metrics")
     if metrics is not None:  # the daemon's sessions carry its Metrics
         metrics.transitions.labels(actor=actor, to=to.value).inc()
+    # The lifecycle line: read in a row, a task's lines tell its story.
     log.info(
         "transition_task",
         task=task.id,
+        page=task.notion_page_id,
         from_status=current.label,
         to_status=to.label,
         actor=actor,
+        seconds_in_previous=(
+            round((at - previous_since).total_seconds(), 1) if previous_since else None
+        ),
+        note=note[:200] or None,
     )

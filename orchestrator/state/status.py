@@ -141,6 +141,9 @@ def _build_table() -> dict[tuple[Status, Status], frozenset[Actor]]:
         (Status.QUEUED, Status.PLANNING): DAEMON,
         # Failed -> Queued retries from the last good stage; nothing paid is redone.
         (Status.FAILED, Status.QUEUED): HUMAN,
+        # Cancelled -> Queued resumes where it was cancelled (transition() keeps the
+        # place in resume_status), reusing everything already made.
+        (Status.CANCELLED, Status.QUEUED): HUMAN,
     }
     for i, stage in enumerate(STAGES):
         # Queued -> a later working status resumes a failed task at its last good

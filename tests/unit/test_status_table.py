@@ -50,9 +50,10 @@ def test_iteration_routing_from_video_ready() -> None:
     assert Status.DONE not in human
 
 
-def test_terminal_statuses_have_no_way_out() -> None:
+def test_terminal_statuses_have_no_way_out_but_resuming_a_cancelled_task() -> None:
     assert allowed_moves(Status.DONE) == ()
-    assert allowed_moves(Status.CANCELLED) == ()
+    assert allowed_moves(Status.CANCELLED) == (Status.QUEUED,)
+    assert not is_allowed(Status.CANCELLED, Status.QUEUED, "daemon")
     assert is_allowed(Status.FAILED, Status.QUEUED, "human")
 
 
