@@ -40,9 +40,17 @@ def _task(url: str, task_id: int) -> Task:
 
 
 def _outbox(url: str, task_id: int) -> list[tuple[str, dict[str, Any], bool, bool]]:
-    """(kind, op, sent, dead) of every outbox row of the task, oldest first."""
+    """(kind, op, sent, dead) of every outbox row of the task, oldest first.
+
+    A Status write's `changed_at` (the transition's time, for Status Changed) is left
+    out: it differs on every run."""
     return [
-        (item.kind, item.op, item.sent_at is not None, item.dead)
+        (
+            item.kind,
+            {k: v for k, v in item.op.items() if k != "changed_at"},
+            item.sent_at is not None,
+            item.dead,
+        )
         for item in rows(url, OutboxItem, task_id=task_id)
     ]
 
