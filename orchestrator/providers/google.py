@@ -158,12 +158,15 @@ def _image_parts(images: Sequence[Image]) -> list[types.Part]:
 
 
 def _references_note(count: int, *, then_previous: bool) -> str:
-    which = "The first image is" if count == 1 else f"The first {count} images are"
-    if not then_previous:
-        which = "The image is" if count == 1 else f"The {count} images are"
+    if count == 1:
+        which = "The first image is" if then_previous else "The image is"
+        what = "the creator's reference image"
+    else:
+        which = f"The first {count} images are" if then_previous else f"The {count} images are"
+        what = "the creator's reference images"
     return (
-        f"{which} the creator's reference images (a product, a character or a style): "
-        "keep what they show recognisable and faithful in this frame."
+        f"{which} {what} (a product, a character or a style): keep what they show "
+        "recognisable and faithful in this frame."
     )
 
 

@@ -97,7 +97,7 @@ def check_image(data: bytes, limits: ReferenceLimits) -> CheckedImage | str:
                     return _too_many_pixels(width, height, limits)
                 im.verify()  # walks the data: a truncated or damaged file fails here
     except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError):
-        return f"too large (more than {limits.max_pixels / 1e6:.0f} megapixels)"
+        return f"too large (more than {limits.max_pixels / 1e6:g} megapixels)"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         kind = _TYPE_WORDS[mime]
         return f"not an image reelgate can use (a damaged {kind} file: {exc})"
@@ -105,7 +105,7 @@ def check_image(data: bytes, limits: ReferenceLimits) -> CheckedImage | str:
 
 
 def _too_many_pixels(width: int, height: int, limits: ReferenceLimits) -> str:
-    return f"too large ({width}x{height} pixels; at most {limits.max_pixels / 1e6:.0f} megapixels)"
+    return f"too large ({width}x{height} pixels; at most {limits.max_pixels / 1e6:g} megapixels)"
 
 
 def too_many(position: int, total: int, limits: ReferenceLimits) -> str:

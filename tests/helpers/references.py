@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ from notion_client import AsyncClient
 from PIL import Image as PILImage
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from notion_sync.local_api.server import LocalNotionServer
@@ -47,6 +48,7 @@ class _File:
     data: bytes
     content_type: str
     status: int = 200
+    chunked: bool = False  # no Content-Length: the size shows only while reading
 
 
 @dataclass
@@ -59,11 +61,17 @@ class ImageServer:
     _http: ThreadedServer | None = None
 
     def add(
-        self, name: str, data: bytes, content_type: str = "image/png", status: int = 200
+        self,
+        name: str,
+        data: bytes,
+        content_type: str = "image/png",
+        status: int = 200,
+        *,
+        chunked: bool = False,
     ) -> str:
         """Serve `data` (labelled `content_type`, whatever it is) at the returned URL."""
         with self._lock:
-            self.files[name] = _File(data, content_type, status)
+            self.files[name] = _File(data, content_type, status, chunked)
         return self.url(name)
 
     def url(self, name: str) -> str:
@@ -77,6 +85,16 @@ class ImageServer:
             found = self.files.get(name)
         if found is None:
             return PlainTextResponse("Not Found", status_code=404)
+        if found.chunked:
+            data = found.data
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for start in range(0, len(data), 1 << 16):
+                    yield data[start : start + (1 << 16)]
+
+            return StreamingResponse(
+                chunks(), status_code=found.status, media_type=found.content_type
+            )
         return Response(found.data, status_code=found.status, media_type=found.content_type)
 
     def __enter__(self) -> ImageServer:
