@@ -23,7 +23,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -291,5 +290,5 @@ async def load_reference_images(ctx: PipelineContext, task_id: int) -> tuple[Ima
     images = []
     for ref in refs:
         path = await ensure_local(work / ref.file_name, ref.public_url)
-        images.append(Image(data=Path(path).read_bytes(), mime_type=ref.mime_type))
+        images.append(Image(data=path.read_bytes(), mime_type=ref.mime_type))
     return tuple(images)

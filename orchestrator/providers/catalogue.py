@@ -265,8 +265,8 @@ _ENTRIES: tuple[ModelEntry, ...] = (
         provider="google",
         unit="image",
         # "Maximum images per prompt: 14", 7 MB per inline image, PNG/JPEG/WebP/HEIC/HEIF
-        # (docs.cloud.google.com/vertex-ai/generative-ai/docs/models/gemini/3-1-flash-image
-        # and .../multimodal/image-understanding, checked 2026-12-01).
+        # (docs.cloud.google.com/vertex-ai/generative-ai/docs/models/gemini/3-1-flash-image,
+        # checked 2026-12-01).
         max_input_images=14,
         # 1,120 output image tokens per 1K image at $60 per 1M image tokens.
         usd_per_unit=0.067,
@@ -282,8 +282,8 @@ _ENTRIES: tuple[ModelEntry, ...] = (
         provider="google",
         unit="image",
         # "Maximum images per prompt: 14", 7 MB per inline image, PNG/JPEG/WebP/HEIC/HEIF
-        # (docs.cloud.google.com/vertex-ai/generative-ai/docs/models/gemini/3-pro-image
-        # and .../multimodal/image-understanding, checked 2026-12-01).
+        # (Gemini 3 Pro Image row of docs.cloud.google.com/vertex-ai/generative-ai/docs/
+        # multimodal/image-understanding, checked 2026-12-01).
         max_input_images=14,
         usd_per_unit=0.134,
         released_on=date(2026, 5, 28),
