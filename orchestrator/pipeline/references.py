@@ -150,6 +150,8 @@ async def fetch_references(ctx: PipelineContext, task_id: int) -> list[Reference
         sources, stored = _sources(task), _stored(task)
         channel = ctx.channels.get(task.channel)
         folder = task_ref(task)
+    if not sources and not stored:
+        return []  # most tasks: nothing to fetch, nothing to forget
     limits = _limits(ctx, channel)
     found: list[tuple[int, ReferenceProblem]] = []
     wanted: list[tuple[int, ReferenceFile]] = []
