@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from notion_sync.client import ClientStats, NotionClient
 from notion_sync.errors import NotionError, NotionPermanentError, NotionTransientError
-from notion_sync.mapping import TaskPage, VideoRow, task_from_page, video_from_page
+from notion_sync.mapping import (
+    ReferenceFile,
+    TaskPage,
+    VideoRow,
+    task_from_page,
+    video_from_page,
+)
 from notion_sync.poller import PollResult, poll_tasks, poll_videos, read_task_page, read_task_rows
 from notion_sync.schema import (
     TASK_FIELDS,
@@ -32,6 +38,7 @@ __all__ = [
     "NotionWriter",
     "OpResult",
     "PollResult",
+    "ReferenceFile",
     "SchemaReport",
     "SetupResult",
     "StatusOption",

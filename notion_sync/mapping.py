@@ -7,7 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from notion_sync.errors import NotionPermanentError
 from notion_sync.ops import FileRef
@@ -20,6 +21,7 @@ from notion_sync.schema import TASK_FIELDS, VIDEO_FIELDS, FieldSpec
 
 __all__ = [
     "TRUNCATED_ITEMS",
+    "ReferenceFile",
     "TaskPage",
     "VideoRow",
     "build_properties",
@@ -28,6 +30,7 @@ __all__ = [
     "fingerprints_of",
     "parse_time",
     "read_property",
+    "read_references",
     "task_from_page",
     "video_from_page",
 ]
@@ -48,6 +51,79 @@ def parse_time(value: str | None) -> datetime | None:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReferenceFile:
+    """One item of a task's References files property, as the page lists it.
+
+    Notion answers a files item as `{"name", "type": "file", "file": {"url",
+    "expiry_time"}}` for a file uploaded to Notion (in the app or through the File
+    Upload API: an attached `file_upload` reads back as `file`), or `{"name", "type":
+    "external", "external": {"url"}}` for a link (developers.notion.com/reference/
+    file-object, checked 2026-12-01). A Notion-hosted URL is a signed link that works
+    for one hour and changes on every read, so `identity` (which file it is) drops the
+    query string; an external URL does not expire and is its own identity.
+    """
+
+    name: str
+    url: str
+    hosted: Literal["notion", "external"]
+    expires_at: datetime | None = None
+
+    @property
+    def identity(self) -> str:
+        if self.hosted == "external":
+            return self.url
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "hosted": self.hosted,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReferenceFile:
+        hosted: Literal["notion", "external"] = (
+            "notion" if data.get("hosted") == "notion" else "external"
+        )
+        return cls(
+            name=str(data.get("name", "")),
+            url=str(data.get("url", "")),
+            hosted=hosted,
+            expires_at=parse_time(data.get("expires_at")),
+        )
+
+
+def read_references(prop: JSON | None) -> tuple[ReferenceFile, ...]:
+    """The items of a files property (empty when it is absent or not a files property)."""
+    if not prop or prop.get("type") != "files":
+        return ()
+    out: list[ReferenceFile] = []
+    for item in prop.get("files") or []:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        body = item.get(kind) if isinstance(kind, str) else None
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url:
+            continue
+        hosted: Literal["notion", "external"] = "external" if kind == "external" else "notion"
+        expires = body.get("expiry_time") if isinstance(body, dict) else None
+        name = str(item.get("name") or url.rsplit("/", 1)[-1].split("?", 1)[0] or "file")
+        out.append(
+            ReferenceFile(
+                name=name,
+                url=url,
+                hosted=hosted,
+                expires_at=parse_time(expires) if hosted == "notion" else None,
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -78,6 +154,8 @@ class TaskPage:
     # with the page-property endpoint (poller and writer do that).
     error_log_truncated: bool = False
     error_log_property_id: str | None = None
+    # The References property, in the page's order (empty when the board has none).
+    references: tuple[ReferenceFile, ...] = ()
 
     @property
     def error_log_hash(self) -> str:
@@ -184,6 +262,11 @@ def task_from_page(page: JSON, names: Mapping[str, str]) -> TaskPage:
         # time stands in, so an idle poll still costs one request.
         "error_log": ("truncated", page.get("last_edited_time")) if truncated else _sha(error_log),
     }
+    references = read_references(props.get(names.get("references", "References")))
+    if references:
+        # Which files, not their signed URLs (those change on every read). Only set when
+        # there are some, so pages without references keep their fingerprints.
+        fields["references"] = [(r.name, r.identity) for r in references]
     fingerprint = _sha(json.dumps(fields, sort_keys=True, default=str))
     editor = page.get("last_edited_by") or {}
     return TaskPage(
@@ -204,6 +287,7 @@ def task_from_page(page: JSON, names: Mapping[str, str]) -> TaskPage:
         fingerprint=fingerprint,
         error_log_truncated=truncated,
         error_log_property_id=log_prop.get("id"),
+        references=references,
     )
 
 

@@ -75,7 +75,9 @@ class FieldSpec:
     """One property: its default name, Notion type, and options for selects.
 
     `also_accepts` lists other types that reelgate can read and write in its
-    place (a `select` Status column instead of a `status` one).
+    place (a `select` Status column instead of a `status` one). An `optional`
+    property adds a feature: a board without it works, and check-notion advises
+    adding it instead of failing.
     """
 
     logical: str
@@ -85,6 +87,7 @@ class FieldSpec:
     option_colors: tuple[str, ...] = ()
     number_format: str | None = None
     also_accepts: tuple[str, ...] = ()
+    optional: bool = False
 
 
 def _f(
@@ -96,8 +99,9 @@ def _f(
     colors: tuple[str, ...] = (),
     fmt: str | None = None,
     also: tuple[str, ...] = (),
+    optional: bool = False,
 ) -> FieldSpec:
-    return FieldSpec(logical, name, type_, options, colors, fmt, also)
+    return FieldSpec(logical, name, type_, options, colors, fmt, also, optional)
 
 
 TASK_FIELDS: dict[str, FieldSpec] = {
@@ -107,6 +111,9 @@ TASK_FIELDS: dict[str, FieldSpec] = {
         _f("status", "Status", "status", also=("select",)),
         _f("channel", "Channel", "select"),
         _f("brief", "Brief", "rich_text"),
+        # Product shots or style frames (uploads or links) the storyboard and every
+        # keyframe are made from; boards made before it work without it.
+        _f("references", "References", "files", optional=True),
         _f("clip_count", "Clips", "number", fmt="number"),
         _f("clip_seconds", "Clip Seconds", "number", fmt="number"),
         _f(
@@ -215,11 +222,16 @@ def _check_properties(
         name = names[logical]
         prop = props.get(name)
         want = _TYPE_LABELS.get(spec.type, spec.type)
+        # An optional property that is missing or mistyped is advice: the board works
+        # without it (reelgate reads it as empty).
+        found = advice if spec.optional else problems
         if prop is None:
-            problems.append(
+            found.append(
                 f'{label}: property "{name}" is missing — add a {want} property named "{name}"'
                 + (
-                    " (or run `reelgate setup-notion` again, which adds it)"
+                    " (optional; `reelgate setup-notion` adds it)"
+                    if spec.optional
+                    else " (or run `reelgate setup-notion` again, which adds it)"
                     if spec.type not in ("status", "relation", "title")
                     else ""
                 )
@@ -228,9 +240,10 @@ def _check_properties(
         actual = str(prop.get("type"))
         if actual != spec.type and actual not in spec.also_accepts:
             accepted = " or ".join(_TYPE_LABELS.get(t, t) for t in (spec.type, *spec.also_accepts))
-            problems.append(
+            found.append(
                 f'{label}: property "{name}" is a {_TYPE_LABELS.get(actual, actual)} property '
                 f"but must be {accepted} — change its type to {accepted}"
+                + (" (until then it is ignored)" if spec.optional else "")
             )
             continue
         if kind == "tasks" and logical == "status":

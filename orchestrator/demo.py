@@ -4,7 +4,9 @@ Starts the local Notion API with a sample workspace (Tasks + Videos + one task),
 local providers, local storage served over HTTP and SQLite; runs the daemon; and
 plays the reviewer through the Notion API exactly as a person would: approve the
 storyboard and keyframes, write "clips 2, 3 - too dark" in Error Log and then set
-Video Error, approve the regenerated round, approve audio and final.
+Video Error, approve the regenerated round, approve audio and final. The sample task
+has a reference image (uploaded to Notion, in its References), which every keyframe
+shows as an inset.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from typing import Any
 import httpx
 import structlog
 from notion_client import AsyncClient
+from PIL import Image as PILImage
+from PIL import ImageDraw
 from sqlalchemy import select
 
 from notion_sync.client import NotionClient
 from notion_sync.local_api.server import LocalNotionServer
 from notion_sync.schema import setup_notion
 from notion_sync.settings import NotionSettings
+from notion_sync.uploads import NotionFileUploads
 from orchestrator.channels import Channels, load_channels
 from orchestrator.config import AppConfig
 from orchestrator.daemon.daemon import Daemon
@@ -197,9 +202,42 @@ def demo_config(data_dir: Path, notion_base_url: str, tasks_ds: str, videos_ds: 
     )
 
 
+def draw_reference_image(path: Path) -> Path:
+    """The demo's reference: a lighthouse on a rock, as a creator's style frame (PNG)."""
+    img = PILImage.new("RGB", (240, 240), (24, 38, 72))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 170, 240, 240), fill=(20, 70, 110))  # the sea
+    draw.polygon([(60, 240), (120, 160), (180, 240)], fill=(60, 60, 60))  # the rock
+    draw.polygon([(102, 170), (112, 60), (128, 60), (138, 170)], fill=(235, 235, 225))
+    for y in (85, 115, 145):  # red bands
+        draw.polygon([(110, y), (130, y), (131, y + 12), (109, y + 12)], fill=(200, 40, 40))
+    draw.rectangle((106, 40, 134, 60), fill=(255, 220, 90))  # the lamp
+    draw.polygon([(134, 44), (240, 10), (240, 70), (134, 56)], fill=(255, 240, 170))
+    img.save(path, format="PNG")
+    return path
+
+
 async def create_sample_task(
-    notion: NotionClient, tasks_ds: str, creator_id: str, *, clips: int, seconds: int
+    notion: NotionClient,
+    tasks_ds: str,
+    creator_id: str,
+    *,
+    clips: int,
+    seconds: int,
+    reference: Path | None = None,
 ) -> str:
+    references: list[dict[str, Any]] = []
+    if reference is not None:
+        # Uploaded as a creator would drag it in: it reads back as a Notion-hosted
+        # `file` with a link that expires in an hour.
+        upload = await NotionFileUploads(notion).upload_file(reference, content_type="image/png")
+        references.append(
+            {
+                "name": reference.name,
+                "type": "file_upload",
+                "file_upload": {"id": upload.file_upload.id},
+            }
+        )
     page = await notion.request(
         "POST",
         "/v1/pages",
@@ -214,6 +252,7 @@ async def create_sample_task(
                 "Clip Seconds": {"number": seconds},
                 "Aspect Ratio": {"select": {"name": "16:9"}},
                 "Owner": {"people": [{"id": creator_id}]},
+                **({"References": {"files": references}} if references else {}),
             },
         },
     )
@@ -260,6 +299,7 @@ async def run_demo(
                 server.state.creator_id,
                 clips=clips,
                 seconds=seconds,
+                reference=draw_reference_image(data_dir / "reference-lighthouse.png"),
             )
         config = demo_config(
             data_dir, server.base_url, setup.tasks_data_source_id, setup.videos_data_source_id

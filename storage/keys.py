@@ -43,6 +43,8 @@ __all__ = [
     "narration_line_file_name",
     "narration_line_key",
     "narration_track_file_name",
+    "reference_file_name",
+    "reference_key",
     "slugify",
     "thumb_file_name",
     "thumb_key",
@@ -161,6 +163,19 @@ def keyframe_reference_file_name(number: int, mime_type: str = "image/png") -> s
     return f"kf_{n:02d}.{image_extension(mime_type)}"
 
 
+def reference_file_name(position: int, sha256: str, mime_type: str = "image/png") -> str:
+    """``ref_01_3fa9c2d1.png``: the task's first reference image, named for its bytes.
+
+    A reference has no attempts: a changed image is a different file, so the start of
+    its SHA-256 stands in for the attempt and a stored object is never overwritten.
+    """
+    n = _positive("reference position", position, minimum=1)
+    digest = sha256[:8].lower()
+    if len(digest) != 8 or any(c not in "0123456789abcdef" for c in digest):
+        raise StoragePermanentError(f"reference sha256 must be hex, got {sha256!r}")
+    return f"ref_{n:02d}_{digest}.{image_extension(mime_type)}"
+
+
 def clip_file_name(number: int, attempt: int) -> str:
     """``clip_05_a2.mp4``: clip 5, attempt 2."""
     n = _positive("clip number", number, minimum=1)
@@ -210,6 +225,14 @@ def keyframe_key(
     """``{channel}/{task}/keyframes/kf_03_a1.png`` (``.jpg`` for a JPEG)."""
     name = keyframe_file_name(number, attempt, mime_type)
     return validate_key(f"{_base(channel, task)}/keyframes/{name}")
+
+
+def reference_key(
+    channel: str, task: str, position: int, sha256: str, mime_type: str = "image/png"
+) -> str:
+    """``{channel}/{task}/references/ref_01_3fa9c2d1.png``: a creator's reference image."""
+    name = reference_file_name(position, sha256, mime_type)
+    return validate_key(f"{_base(channel, task)}/references/{name}")
 
 
 def clip_key(channel: str, task: str, number: int, attempt: int) -> str:

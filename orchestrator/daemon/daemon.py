@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -141,6 +141,9 @@ class Daemon:
         # Only a poll that had *finished* before we count may vouch for the counts:
         # one finishing meanwhile may have just added a task we did not see.
         last_full_poll = self._poll_started
+        # A task not due for hours waits on a person (a re-plan waiting for its
+        # References to be fixed, pipeline/steps.py): that is idle, not work.
+        waiting = self.ctx.clock() + timedelta(hours=1)
         async with self.ctx.sessions() as session:
             runnable = (
                 await session.execute(
@@ -152,6 +155,7 @@ class Daemon:
                             Task.review_noted_hash.is_not(None),
                             Task.review_noted_hash == Task.review_input_hash,
                         ),
+                        (Task.not_before.is_(None)) | (Task.not_before < waiting),
                     )
                 )
             ).scalar_one()

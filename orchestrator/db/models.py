@@ -91,6 +91,17 @@ class Task(Base):
     last_seen_status: Mapped[str | None] = mapped_column(String(100), nullable=True)
     last_seen_edit_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_seen_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The page's References (notion_sync.mapping.ReferenceFile.to_json each), kept by
+    # the poller while they may still change (Draft, Queued, Storyboard Error), with
+    # the URLs of its last read: workers download from them, never calling Notion.
+    reference_sources: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    # The reference images downloaded, checked and stored under the task's prefix, one
+    # entry per file (orchestrator.pipeline.references.StoredReference.to_json).
+    reference_images: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # Status to resume from after Failed -> Queued (the last good stage).
     resume_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -22,6 +22,12 @@ from orchestrator.pipeline.notion_out import (
     update_task_fields,
 )
 from orchestrator.pipeline.queries import load_clips
+from orchestrator.pipeline.references import (
+    REFERENCE_RETRY,
+    fetch_references,
+    problems_text,
+    references_pending,
+)
 from orchestrator.pipeline.review import apply_review
 from orchestrator.pipeline.stages import STAGE_MODULES, StageModule, next_stage, stage_for
 from orchestrator.state.status import Status
@@ -55,11 +61,56 @@ async def run_step(ctx: PipelineContext, task_id: int) -> datetime | None:
     if status is stage.STAGE.approved:
         await _leave_gate(ctx, task_id, stage)
     elif status is stage.STAGE.error:
+        if not await _references_ready(ctx, task_id):
+            return ctx.clock() + REFERENCE_RETRY  # or sooner: the poller clears it
         return await apply_review(ctx, task_id)
     return None
 
 
+async def _references_ready(ctx: PipelineContext, task_id: int) -> bool:
+    """References changed at a review (only Storyboard Error follows them): fetch and
+    check them before anything is redone; bad ones leave the task waiting."""
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        if not references_pending(task):
+            return True
+    problems = await fetch_references(ctx, task_id)
+    if not problems:
+        return True
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        comment(
+            session,
+            task,
+            f"The References changed, and {problems_text(problems)}\n"
+            f"Nothing was regenerated or spent; the task waits at {Status(task.status).label}. "
+            "Fix References (reelgate looks again when the page changes).",
+        )
+    return False
+
+
 async def _start(ctx: PipelineContext, task_id: int) -> None:
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        # A fresh start with a sound page (page_problems fail it below) fetches its
+        # references first: before the estimate and any paid call.
+        fetch = not task.resume_status and not page_problems(task)
+    if fetch:
+        bad = await fetch_references(ctx, task_id)
+        if bad:
+            async with ctx.sessions() as session, session.begin():
+                task = await session.get(Task, task_id)
+                assert task is not None
+                message = (
+                    f"Not started: {problems_text(bad)}\nFix References, then set "
+                    f"Status to {Status.QUEUED.label} again."
+                )
+                comment(session, task, message)
+                await move(session, task, Status.DRAFT, message[:500])
+            return
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None

@@ -35,6 +35,7 @@ from orchestrator.pipeline.notion_out import (
     supersede_status_writes,
     update_task_fields,
 )
+from orchestrator.pipeline.references import follows_page
 from orchestrator.pipeline.settle import observe_review_input
 from orchestrator.pipeline.steps import page_problems
 from orchestrator.state.machine import explain_refusal, transition
@@ -110,6 +111,24 @@ async def apply_task_pages(ctx: PipelineContext, pages: Sequence[TaskPage]) -> N
     for page in pages:
         async with ctx.sessions() as session, session.begin():
             await _apply_page(ctx, session, page)
+            await _follow_references(session, page)
+
+
+async def _follow_references(session: AsyncSession, page: TaskPage) -> None:
+    """Copy the page's References (and this read's fresh URLs) while they still count.
+
+    After any move the page made: Draft -> Queued copies them as the task starts, and
+    a move to Storyboard Error copies what a re-plan is to use (pipeline/references).
+    """
+    task = (
+        await session.execute(select(Task).where(Task.notion_page_id == page.page_id))
+    ).scalar_one_or_none()
+    if task is None or not follows_page(task):
+        return
+    task.reference_sources = [ref.to_json() for ref in page.references]
+    if Status(task.status) is Status.STORYBOARD_ERROR:
+        # A re-plan waiting on bad references looks again now the page changed.
+        task.not_before = None
 
 
 _READY = {s.ready: s for s in STAGES}

@@ -6,6 +6,7 @@ cost ledger and persists operation names; providers only talk to their backend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -152,7 +153,11 @@ class StoryboardProvider(Protocol):
         seconds: int,
         aspect: Aspect,
         notes: dict[int, str] | None = None,
-    ) -> Storyboard: ...
+        references: Sequence[Image] = (),
+    ) -> Storyboard:
+        """`references`: the task's reference images (product shots, style frames), in
+        the order the creator listed them; the model reads them with the brief."""
+        ...
 
 
 @runtime_checkable
@@ -160,8 +165,20 @@ class KeyframeProvider(Protocol):
     name: str
 
     async def render_keyframe(
-        self, prompt: str, aspect: Aspect, reference: Image | None = None
-    ) -> Image: ...
+        self,
+        prompt: str,
+        aspect: Aspect,
+        reference: Image | None = None,
+        references: Sequence[Image] = (),
+    ) -> Image:
+        """`reference`: the previous keyframe, for continuity from shot to shot.
+
+        `references`: the task's reference images, sent with every keyframe so what
+        they show (a product, a character, a style) appears in it. They arrive checked
+        (type sniffed, size and count within the channel's models' limits:
+        orchestrator.references).
+        """
+        ...
 
 
 @runtime_checkable

@@ -127,6 +127,9 @@ class ModelEntry:
     # Published per-project create quota; None = no fixed quota (Dynamic Shared Quota).
     requests_per_minute: int | None = None
     aliases: tuple[str, ...] = ()
+    # Images one request may carry as input (reference images and the previous
+    # keyframe); None where unpublished, or in the thousands (text models).
+    max_input_images: int | None = None
 
     @property
     def resolutions(self) -> tuple[str, ...]:
@@ -261,6 +264,10 @@ _ENTRIES: tuple[ModelEntry, ...] = (
         capability="image",
         provider="google",
         unit="image",
+        # "Maximum images per prompt: 14", 7 MB per inline image, PNG/JPEG/WebP/HEIC/HEIF
+        # (docs.cloud.google.com/vertex-ai/generative-ai/docs/models/gemini/3-1-flash-image,
+        # checked 2026-12-01).
+        max_input_images=14,
         # 1,120 output image tokens per 1K image at $60 per 1M image tokens.
         usd_per_unit=0.067,
         released_on=date(2026, 5, 28),
@@ -274,6 +281,10 @@ _ENTRIES: tuple[ModelEntry, ...] = (
         capability="image",
         provider="google",
         unit="image",
+        # "Maximum images per prompt: 14", 7 MB per inline image, PNG/JPEG/WebP/HEIC/HEIF
+        # (Gemini 3 Pro Image row of docs.cloud.google.com/vertex-ai/generative-ai/docs/
+        # multimodal/image-understanding, checked 2026-12-01).
+        max_input_images=14,
         usd_per_unit=0.134,
         released_on=date(2026, 5, 28),
         retires_on=date(2027, 5, 28),

@@ -26,7 +26,7 @@ import asyncio
 import io
 import re
 import wave
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -149,6 +149,25 @@ _STORYBOARD_SYSTEM = (
     "camera and subject movement during the clip, and one narration line that can "
     "be spoken within the clip's length. Answer with JSON only."
 )
+
+
+def _image_parts(images: Sequence[Image]) -> list[types.Part]:
+    # Sent inline (`inlineData {mimeType, data}`): Vertex takes up to 7 MB per inline
+    # image, which orchestrator.references checks before any request.
+    return [types.Part.from_bytes(data=i.data, mime_type=i.mime_type) for i in images]
+
+
+def _references_note(count: int, *, then_previous: bool) -> str:
+    if count == 1:
+        which = "The first image is" if then_previous else "The image is"
+        what = "the creator's reference image"
+    else:
+        which = f"The first {count} images are" if then_previous else f"The {count} images are"
+        what = "the creator's reference images"
+    return (
+        f"{which} {what} (a product, a character or a style): keep what they show "
+        "recognisable and faithful in this frame."
+    )
 
 
 def rpc_code_name(code: int) -> str:
@@ -417,6 +436,7 @@ class GoogleProvider:
         seconds: int,
         aspect: Aspect,
         notes: dict[int, str] | None = None,
+        references: Sequence[Image] = (),
     ) -> Storyboard:
         if n_shots < 1:
             raise ProviderPermanentError(f"n_shots must be >= 1, got {n_shots}")
@@ -426,9 +446,30 @@ class GoogleProvider:
             f"Brief: {brief}",
             f"Plan exactly {n_shots} shots of {seconds} seconds each, aspect ratio {aspect}.",
         ]
+        if references:
+            which = (
+                "The attached image is the creator's reference image"
+                if len(references) == 1
+                else f"The {len(references)} attached images are the creator's reference images"
+            )
+            lines.append(
+                f"{which} (products, characters or a style). Feature what they show, and "
+                "describe it concretely in the visual prompts: each keyframe is drawn with them."
+            )
         for number, note in sorted((notes or {}).items()):
             lines.append(f"Reviewer note for shot {number}: {note}")
         prompt = "\n".join(lines)
+        # Images first, then the text: the model reads the brief with the images.
+        contents: str | list[types.Content] = (
+            [
+                types.Content(
+                    role="user",
+                    parts=[*_image_parts(references), types.Part.from_text(text=prompt)],
+                )
+            ]
+            if references
+            else prompt
+        )
         config = types.GenerateContentConfig(
             system_instruction=_STORYBOARD_SYSTEM,
             response_mime_type="application/json",
@@ -437,7 +478,7 @@ class GoogleProvider:
         response = await self._call(
             "plan_storyboard",
             lambda: self._client.aio.models.generate_content(
-                model=model, contents=prompt, config=config
+                model=model, contents=contents, config=config
             ),
             model=model,
         )
@@ -476,20 +517,34 @@ class GoogleProvider:
     # ---- keyframes ------------------------------------------------------------------------
 
     async def render_keyframe(
-        self, prompt: str, aspect: Aspect, reference: Image | None = None
+        self,
+        prompt: str,
+        aspect: Aspect,
+        reference: Image | None = None,
+        references: Sequence[Image] = (),
     ) -> Image:
         model = self.settings.image_model
-        parts: list[types.Part] = []
-        if reference is not None:
-            # The previous keyframe goes first, as an image part, so characters,
-            # palette and lighting carry over to this one.
-            parts.append(types.Part.from_bytes(data=reference.data, mime_type=reference.mime_type))
-            text = (
-                "Keep the characters, palette, lighting and style of the reference image. "
-                f"New frame: {prompt}"
+        limit = self.models["image"].max_input_images
+        sent = len(references) + (reference is not None)
+        if limit is not None and sent > limit:
+            raise ProviderPermanentError(
+                f"{model} takes at most {limit} input images a request, not {sent}: "
+                "remove some References"
             )
-        else:
-            text = prompt
+        # The creator's references first, then the previous keyframe, then the text.
+        parts = _image_parts(references)
+        notes = [_references_note(len(references), then_previous=reference is not None)]
+        if not references:
+            notes = []
+        if reference is not None:
+            # The previous keyframe, as an image part, so characters, palette and
+            # lighting carry over to this one.
+            parts.append(types.Part.from_bytes(data=reference.data, mime_type=reference.mime_type))
+            notes.append(
+                "Keep the characters, palette, lighting and style of the "
+                + ("last image (the previous frame)." if references else "reference image.")
+            )
+        text = " ".join([*notes, f"New frame: {prompt}"]) if notes else prompt
         parts.append(types.Part.from_text(text=text))
         config = types.GenerateContentConfig(
             response_modalities=["IMAGE"],
@@ -519,6 +574,7 @@ class GoogleProvider:
                     bytes=len(blob.data),
                     mime_type=mime,
                     referenced=reference is not None,
+                    references=len(references),
                 )
                 return Image(data=blob.data, mime_type=mime, charge=charge)
         blocked = self._blocked(response)

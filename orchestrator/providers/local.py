@@ -10,7 +10,7 @@ Every call is charged at $0 so the cost ledger still sees it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import structlog
 
@@ -84,20 +84,38 @@ class LocalProvider:
         seconds: int,
         aspect: Aspect,
         notes: dict[int, str] | None = None,
+        references: Sequence[Image] = (),
     ) -> Storyboard:
         self.settings.size_for(aspect)  # reject an unknown aspect ratio at planning time
+        # The local planner reads text only; the references reach the keyframes.
         board = plan_local_storyboard(brief, n_shots, seconds, notes)
-        log.info("planned_storyboard", shots=len(board.shots), replanned=sorted(notes or {}))
+        log.info(
+            "planned_storyboard",
+            shots=len(board.shots),
+            replanned=sorted(notes or {}),
+            references=len(references),
+        )
         return Storyboard(title=board.title, shots=board.shots, charge=_free(STORYBOARD_MODEL, 1))
 
     async def render_keyframe(
-        self, prompt: str, aspect: Aspect, reference: Image | None = None
+        self,
+        prompt: str,
+        aspect: Aspect,
+        reference: Image | None = None,
+        references: Sequence[Image] = (),
     ) -> Image:
         size = self.settings.size_for(aspect)
         ref = reference.data if reference is not None else None
+        insets = tuple(r.data for r in references)
         # Pillow work takes tens of milliseconds: keep it off the event loop.
-        data = await asyncio.to_thread(render_card, prompt, size, ref)
-        log.debug("rendered_keyframe", aspect=aspect, bytes=len(data), reference=ref is not None)
+        data = await asyncio.to_thread(render_card, prompt, size, ref, insets)
+        log.debug(
+            "rendered_keyframe",
+            aspect=aspect,
+            bytes=len(data),
+            reference=ref is not None,
+            references=len(insets),
+        )
         return Image(data=data, mime_type="image/png", charge=_free(KEYFRAME_MODEL, 1))
 
     async def start_clip(self, request: ClipRequest) -> str:

@@ -1,7 +1,10 @@
 """Keyframe cards for the local provider: a look seeded by the prompt, plus its text.
 
 Everything is derived from SHA-256 of the prompt (never Python's salted `hash()`),
-so the same prompt gives the same PNG bytes in every process.
+so the same prompt gives the same PNG bytes in every process. A task's reference
+images are composited into the card as framed insets along its top edge (the first
+one largest), so a demo shows which product or character each keyframe was made with;
+the same inputs still give the same bytes.
 """
 
 from __future__ import annotations
@@ -10,18 +13,23 @@ import colorsys
 import hashlib
 import io
 import random
+from collections.abc import Sequence
 
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from orchestrator.errors import ProviderPermanentError
 
-__all__ = ["decode_image", "encode_png", "render_card"]
+__all__ = ["composite_references", "decode_image", "encode_png", "render_card"]
 
 # How much of the reference keyframe shows through: enough to carry the palette
 # from shot to shot, little enough that each card stays recognisably its own.
 REFERENCE_WEIGHT = 0.25
 _MAX_TEXT_LINES = 4
+# Reference insets: the first takes this share of the card's height, the others half
+# of that; at most this many are drawn (the rest are still sent to real models).
+INSET_SHARE = 0.42
+MAX_INSETS = 4
 
 FontT = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -103,17 +111,52 @@ def _background(rng: random.Random, size: tuple[int, int]) -> PILImage.Image:
     return PILImage.alpha_composite(img.convert("RGBA"), overlay).convert("RGB")
 
 
+def _contain(image: PILImage.Image, box: int) -> PILImage.Image:
+    """`image` scaled to fit a `box` x `box` square, keeping its aspect ratio."""
+    scale = min(box / image.width, box / image.height)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, PILImage.Resampling.BILINEAR)
+
+
+def composite_references(img: PILImage.Image, references: Sequence[bytes]) -> PILImage.Image:
+    """Paste the references as white-framed insets along the top edge, right to left.
+
+    The first (the creator's main reference, e.g. the product) is the largest, in the
+    top-right corner; the rest follow to its left at half its size while they fit.
+    """
+    if not references:
+        return img
+    w, h = img.size
+    margin = max(2, min(w, h) // 40)
+    border = max(1, min(w, h) // 200)
+    out = img.copy()
+    right = w - margin
+    for n, data in enumerate(references[:MAX_INSETS]):
+        box = round(h * INSET_SHARE * (1.0 if n == 0 else 0.5))
+        inset = _contain(decode_image(data), max(4, box - 2 * border))
+        framed = ImageOps.expand(inset, border=border, fill=(255, 255, 255))
+        left = right - framed.width
+        if left < margin:
+            break
+        out.paste(framed, (left, margin))
+        right = left - margin
+    return out
+
+
 def render_card(
     prompt: str,
     size: tuple[int, int],
     reference: bytes | None = None,
+    references: Sequence[bytes] = (),
 ) -> bytes:
-    """Render a keyframe card for `prompt` at `size`; blend a little of `reference` in."""
+    """Render a keyframe card for `prompt` at `size`; blend a little of `reference` in
+    (the previous keyframe), and composite the task's `references` as insets."""
     seed = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:16], "big")
     rng = random.Random(seed)
     img = _background(rng, size)
     if reference is not None:
         img = PILImage.blend(img, decode_image(reference, size), REFERENCE_WEIGHT)
+    img = composite_references(img, references)
 
     w, h = size
     margin = max(4, w // 32)

@@ -139,6 +139,8 @@ def _build_table() -> dict[tuple[Status, Status], frozenset[Actor]]:
     table: dict[tuple[Status, Status], frozenset[Actor]] = {
         (Status.DRAFT, Status.QUEUED): HUMAN,
         (Status.QUEUED, Status.PLANNING): DAEMON,
+        # A task whose reference images cannot be used waits in Draft (nothing spent).
+        (Status.QUEUED, Status.DRAFT): DAEMON,
         # Failed -> Queued retries from the last good stage; nothing paid is redone.
         (Status.FAILED, Status.QUEUED): HUMAN,
         # Cancelled -> Queued resumes where it was cancelled (transition() keeps the

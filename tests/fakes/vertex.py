@@ -6,7 +6,9 @@ Point a client at it with ``HttpOptions(base_url=fake.url)`` and ``vertexai=True
 Routes (any API version prefix, with or without ``projects/{p}/locations/{l}/``):
 - ``.../models/{model}:predictLongRunning`` - Veo create; returns ``{"name": op}``
 - ``.../models/{model}:fetchPredictOperation`` - Veo poll, body ``{"operationName"}``
-- ``.../models/{model}:generateContent`` - Gemini text/JSON, IMAGE and AUDIO output
+- ``.../models/{model}:generateContent`` - Gemini text/JSON, IMAGE and AUDIO output;
+  input images (``inlineData`` parts) are checked like Vertex does: count per model,
+  7 MB each, an image type, and (stricter) a label that matches the bytes
 - ``.../models/{model}:predict`` - Imagen
 - ``GET .../publishers/google/models/{model}`` - models.get (google-genai sends it
   without the project prefix when vertexai=True: ``_api_client._build_request``)
@@ -72,6 +74,7 @@ __all__ = [
     "FakeVertex",
     "RecordedRequest",
     "b64decode_any",
+    "inline_images",
     "tiny_jpeg",
     "tiny_mp4",
     "tiny_png",
@@ -190,7 +193,33 @@ def _sniff(data: bytes) -> str | None:
         return "image/png"
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
     return None
+
+
+# Vertex Gemini image input (checked 2026-12-01, docs.cloud.google.com/vertex-ai/
+# generative-ai/docs/models/gemini/3-1-flash-image): 7 MB per inline image, these types.
+INLINE_IMAGE_MAX_BYTES = 7 * 1024 * 1024
+_INPUT_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/heic", "image/heif")
+
+
+def inline_images(body: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """(mimeType, bytes) of every inline image of a recorded generateContent body.
+
+    google-genai sends `inlineData: {data, mime_type}` (the field's proto name, which
+    Vertex's JSON parser takes like the lowerCamel `mimeType`): both are read.
+    """
+    found = []
+    for content in body.get("contents") or []:
+        for part in content.get("parts") or []:
+            blob = part.get("inlineData") or part.get("inline_data")
+            if not isinstance(blob, dict):
+                continue
+            mime = str(blob.get("mimeType") or blob.get("mime_type") or "")
+            if mime.startswith("image/"):
+                found.append((mime, b64decode_any(str(blob.get("data", "")))))
+    return found
 
 
 def _pcm_tone(seconds: float) -> bytes:
@@ -821,7 +850,36 @@ class FakeVertex:
             }
         )
 
+    def _check_input_images(self, model: str, body: dict[str, Any]) -> JSONResponse | None:
+        images = inline_images(body)
+        entry = CATALOGUE.get(model)
+        limit = entry.max_input_images if entry is not None else None
+        if limit is not None and len(images) > limit:
+            # The fake's own wording: Vertex's exact text for this case is unverified.
+            return self._invalid(
+                "contents",
+                f"The request has {len(images)} images; {model} accepts at most {limit} "
+                "images per prompt.",
+            )
+        for n, (declared, data) in enumerate(images):
+            where = f"contents.parts[{n}].inlineData"
+            if declared not in _INPUT_IMAGE_TYPES:
+                return self._invalid(f"{where}.mimeType", f"Unsupported MIME type: {declared}")
+            if len(data) > INLINE_IMAGE_MAX_BYTES:
+                return self._invalid(where, "Inline image data exceeds the 7 MB limit.")
+            actual = _sniff(data)
+            # Stricter than Vertex is known to be: a label contradicting the bytes is ours.
+            if actual is not None and actual != declared:
+                return self._invalid(
+                    f"{where}.mimeType",
+                    f"The image mimeType {declared} does not match its bytes ({actual}).",
+                )
+        return None
+
     def _generate(self, model: str, body: dict[str, Any]) -> Response:
+        invalid = self._check_input_images(model, body)
+        if invalid is not None:
+            return invalid
         config = body.get("generationConfig") or {}
         modalities = [str(m).upper() for m in config.get("responseModalities") or []]
         prompt_text = " ".join(

@@ -29,6 +29,7 @@ from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_blocked, record_charge
 from orchestrator.pipeline.notion_out import file_ref, log_error_line, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_keyframes
+from orchestrator.pipeline.references import load_reference_images
 from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import Aspect, Image
 from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
@@ -76,6 +77,12 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     work = ctx.task_dir(task_id)
     rendered: list[int] = []
     mime_types = {k.number: k.mime_type for k in keyframes}
+    # The creator's reference images go with every keyframe (read once per run).
+    references = (
+        await load_reference_images(ctx, task_id)
+        if any(k.status in NEEDS_RENDER for k in keyframes)
+        else ()
+    )
     for kf in keyframes:
         if kf.status not in NEEDS_RENDER:
             continue
@@ -84,7 +91,7 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
         reference = (
             Image(previous.read_bytes(), mime_type=previous_type) if previous.exists() else None
         )
-        image = await _render(ctx, task_id, providers, kf, aspect, reference)
+        image = await _render(ctx, task_id, providers, kf, aspect, reference, references)
         attempt = kf.attempt + 1
         path = work / keyframe_file_name(kf.number, attempt, image.mime_type)
         path.write_bytes(image.data)
@@ -152,13 +159,16 @@ async def _render(
     kf: Keyframe,
     aspect: Aspect,
     reference: Image | None,
+    references: tuple[Image, ...] = (),
 ) -> Image:
     """One keyframe; a safety block is recorded ($0, Error Log) and rephrased, bounded."""
     prompt = keyframe_prompt(kf)
     rephrases = 0
     while True:
         try:
-            return await providers.keyframes.render_keyframe(prompt, aspect, reference)
+            return await providers.keyframes.render_keyframe(
+                prompt, aspect, reference, references=references
+            )
         except ContentFiltered as blocked:
             retry = should_rephrase(rephrases, providers.rai_rephrase_retries)
             reasons = "; ".join(blocked.reasons) or "no reason given"

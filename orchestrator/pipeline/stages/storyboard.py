@@ -26,8 +26,9 @@ from orchestrator.pipeline.gates import reach_gate
 from orchestrator.pipeline.ledger import record_blocked, record_charge
 from orchestrator.pipeline.notion_out import log_error_line, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_all
+from orchestrator.pipeline.references import load_reference_images, reference_blocks
 from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
-from orchestrator.providers.base import Aspect, Shot, Storyboard
+from orchestrator.providers.base import Aspect, Image, Shot, Storyboard
 from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
 from orchestrator.state.clips import (
     ClipStatus,
@@ -90,7 +91,10 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
     providers = ctx.providers_for(channel)
     if not clips or replan:
         # The paid call runs outside any transaction; its result is committed at once.
-        board = await _plan(ctx, task_id, providers, brief, count, seconds, aspect, replan)
+        references = await load_reference_images(ctx, task_id)
+        board = await _plan(
+            ctx, task_id, providers, brief, count, seconds, aspect, replan, references
+        )
         async with ctx.sessions() as session, session.begin():
             task = await session.get(Task, task_id)
             assert task is not None
@@ -117,6 +121,8 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             for c in clips
             if not replan or c.number in replan
         ]
+        # What the storyboard (and every keyframe) follows, shown with the shots.
+        body += reference_blocks(task)
         what = f"shots {', '.join(map(str, sorted(replan)))} re-planned" if replan else "planned"
         await reach_gate(
             session,
@@ -139,13 +145,14 @@ async def _plan(
     seconds: int,
     aspect: Aspect,
     replan: dict[int, str],
+    references: tuple[Image, ...] = (),
 ) -> Storyboard:
     """The storyboard; a safety block is recorded ($0, Error Log) and rephrased, bounded."""
     rephrases = 0
     while True:
         try:
             return await providers.storyboard.plan_storyboard(
-                brief, count, seconds, aspect, notes=replan or None
+                brief, count, seconds, aspect, notes=replan or None, references=references
             )
         except ContentFiltered as blocked:
             retry = should_rephrase(rephrases, providers.rai_rephrase_retries)
