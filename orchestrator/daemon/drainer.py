@@ -172,7 +172,8 @@ class OutboxDrainer:
         if last_seen is None:
             return False
         page = await self._writer.client.retrieve_page(op.page_id)
-        shown = task_from_page(page, self._writer.task_names).status_label
+        # An emptied Status reads as None and is remembered as "" (sync.py).
+        shown = task_from_page(page, self._writer.task_names).status_label or ""
         if shown in (last_seen, op.status_label):
             return False
         async with self._sessions() as session, session.begin():

@@ -60,8 +60,12 @@ def _copy_fields(ctx: PipelineContext, task: Task, page: TaskPage) -> None:
         defaults = ctx.channels.get(page.channel).defaults
         task.brief = page.brief
         task.channel = page.channel or "default"
-        task.clip_count = int(page.clip_count or defaults.clip_count)
-        task.clip_seconds = int(page.clip_seconds or defaults.clip_seconds)
+        # Only an empty cell takes the default: a typed 0 is refused (page_problems),
+        # never silently turned into the channel's clip count.
+        task.clip_count = int(defaults.clip_count if page.clip_count is None else page.clip_count)
+        task.clip_seconds = int(
+            defaults.clip_seconds if page.clip_seconds is None else page.clip_seconds
+        )
         task.aspect_ratio = page.aspect_ratio or defaults.aspect_ratio
 
 
@@ -190,7 +194,11 @@ async def _stale_own_write(
         .limit(20)
     )
     labels = [str(op.get("status_label", "")) for op in rows.scalars().all()]
-    return label in labels[1:] and label != (labels[0] if labels else None)
+    # Any Status we sent, the latest included: with several tasks in flight the
+    # worker can move a task on (Planning -> Storyboard Ready) before the drainer
+    # has sent the newer label, so our latest sent write is read back while the
+    # task is already past it.
+    return label in labels and label != Status(task.status).label
 
 
 async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPage) -> None:
@@ -298,13 +306,15 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         bound.debug("apply_human_move", task=task.id, from_status=current.label)
         return
     # Not allowed: never applied. Put Status back and say why, where they will see it.
-    reason = (
-        explain_refusal(current, status, "human")
-        if status is not None
-        else f"'{label}' is not a reelgate status. From {current.label} you can choose: "
-        + ", ".join(m.label for m in allowed_moves(current, "human"))
-        + "."
-    )
+    if status is not None:
+        reason = explain_refusal(current, status, "human")
+    else:
+        shown = f"'{label}' is not a reelgate status" if label else "Status was emptied"
+        reason = (
+            f"{shown}. From {current.label} you can choose: "
+            + ", ".join(m.label for m in allowed_moves(current, "human"))
+            + "."
+        )
     enqueue(session, task, SetTaskStatus(page_id=page.page_id, status_label=current.label))
     comment(session, task, f"Status was set back to {current.label}. {reason}")
     session.add(
