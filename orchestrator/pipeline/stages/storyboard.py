@@ -20,16 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ContentFiltered, ProviderPermanentError
+from orchestrator.pipeline.blocked import handle_blocked
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost, storyboard_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.gates import reach_gate
-from orchestrator.pipeline.ledger import record_blocked, record_charge
-from orchestrator.pipeline.notion_out import log_error_line, sync_clip_row
+from orchestrator.pipeline.ledger import record_charge
+from orchestrator.pipeline.notion_out import sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_all
 from orchestrator.pipeline.references import load_reference_images, reference_blocks
 from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import Aspect, Image, Shot, Storyboard
-from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
+from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import (
     ClipStatus,
     KeyframeStatus,
@@ -155,33 +156,18 @@ async def _plan(
                 brief, count, seconds, aspect, notes=replan or None, references=references
             )
         except ContentFiltered as blocked:
-            retry = should_rephrase(rephrases, providers.rai_rephrase_retries)
-            reasons = "; ".join(blocked.reasons) or "no reason given"
-            message = (
-                f"the storyboard was blocked by the model's safety filter ({reasons}); not billed"
+            await handle_blocked(
+                ctx,
+                task_id,
+                blocked,
+                provider=providers.name,
+                kind="storyboard",
+                subject="the storyboard was blocked by the model",
+                softened="brief",
+                fix="Reword the Brief, then set Status to Queued",
+                rephrases=rephrases,
+                max_rephrases=providers.rai_rephrase_retries,
             )
-            message += (
-                "; retrying with a softened brief"
-                if retry
-                else f" (after {rephrases} softened retries)"
-            )
-            async with ctx.sessions() as session, session.begin():
-                task = await session.get(Task, task_id)
-                assert task is not None
-                await record_blocked(
-                    session,
-                    task,
-                    blocked,
-                    provider=providers.name,
-                    kind="storyboard",
-                    metrics=ctx.metrics,
-                )
-                log_error_line(session, task, message, ctx.clock())
-            log.warning("filter_storyboard", reasons=reasons, retry=retry)
-            if not retry:
-                raise ProviderPermanentError(
-                    f"{message}. Reword the Brief, then set Status to Queued"
-                ) from blocked
             rephrases += 1
             brief = rephrase_for_safety(brief, blocked.reasons, rephrases)
         finally:
