@@ -37,8 +37,11 @@ __all__ = ["due_trash_checks", "hold_page_writes", "reconcile_restored_page"]
 
 log = structlog.get_logger(__name__)
 
-# Notion empties its trash after 30 days; a page older than that is gone for good.
-# (Notion Help Centre, "Delete & restore content", checked 2026-12-01.)
+# How long the leader keeps looking at a trashed page. A bound of ours, not Notion's
+# retention (which varies by plan and workspace settings; not verified here). A restore
+# after it is still seen by the regular poll when it changes the page's edit time.
+# Restoring is `in_trash: false` on the page (developers.notion.com/reference/
+# archive-a-page, checked 2026-12-01).
 TRASH_KEEPS = timedelta(days=30)
 
 
@@ -73,7 +76,7 @@ async def hold_page_writes(session: AsyncSession, task: Task, now: datetime) -> 
 
 
 def due_trash_checks(now: datetime) -> Select[Any]:
-    """Task pages in the trash that may still come back (the trash keeps 30 days)."""
+    """Task pages in the trash that may still come back (looked at for 30 days)."""
     return (
         select(Task.notion_page_id)
         .where(Task.page_trashed_at.is_not(None), Task.page_trashed_at > now - TRASH_KEEPS)
