@@ -19,6 +19,7 @@ __all__: list[str] = []
 async def _serve(config: AppConfig, *, until_idle: bool, workers: int | None) -> None:
     from orchestrator.daemon.daemon import Daemon
     from orchestrator.daemon.health import HealthServer, build_health_app, database_readiness
+    from orchestrator.daemon.provider_health import all_of, provider_readiness
     from orchestrator.daemon.runtime import build_runtime, prepare
     from orchestrator.daemon.webhook import NotionWebhookReceiver
 
@@ -43,7 +44,15 @@ async def _serve(config: AppConfig, *, until_idle: bool, workers: int | None) ->
         health = HealthServer(
             build_health_app(
                 runtime.metrics,
-                database_readiness(runtime.engine),
+                all_of(
+                    database_readiness(runtime.engine),
+                    provider_readiness(
+                        runtime.ctx.sessions,
+                        runtime.ctx.channels,
+                        runtime.metrics,
+                        threshold=config.settings.step_failures_before_comment,
+                    ),
+                ),
                 extra_routes=routes,
                 failing_loops=daemon.supervisor.failing,
             ),

@@ -6,7 +6,9 @@ are merged by `notion_sync.ops.coalesce`: they are idempotent sets and Notion
 only needs the last value.
 A transient failure stops that page's later writes until the retry, so a page
 never sees its writes out of order; a permanent failure is dead-lettered with
-the reason, and the drain goes on.
+the reason, and the drain goes on. A write refused because the task page is in
+Notion's trash is neither: the task is cancelled and the page's writes are *held*
+until a read finds the page restored (pipeline/trash.py sends them then).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from orchestrator.db.models import Clip, OutboxItem, Task
 from orchestrator.db.types import utcnow
 from orchestrator.errors import StaleState
 from orchestrator.metrics import Metrics
+from orchestrator.pipeline.trash import hold_page_writes
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Status
 
@@ -59,7 +62,9 @@ async def pending_count(session: AsyncSession) -> int:
         (
             await session.execute(
                 select(func.count(OutboxItem.id)).where(
-                    OutboxItem.sent_at.is_(None), OutboxItem.dead.is_(False)
+                    OutboxItem.sent_at.is_(None),
+                    OutboxItem.dead.is_(False),
+                    OutboxItem.held.is_(False),
                 )
             )
         ).scalar_one()
@@ -95,6 +100,7 @@ class OutboxDrainer:
                         .where(
                             OutboxItem.sent_at.is_(None),
                             OutboxItem.dead.is_(False),
+                            OutboxItem.held.is_(False),
                         )
                         .order_by(OutboxItem.id)
                         .limit(self._batch)
@@ -147,9 +153,12 @@ class OutboxDrainer:
                 return True
             result = await self._writer.execute(op)
         except NotionError as exc:
-            await self._failed(group, exc)
             if _page_trashed(exc) and not isinstance(op, UpsertVideoRow):
-                await self._cancel_trashed(group.task_id)
+                # Not a dead letter: the page may come back from the trash.
+                await self._hold_trashed(group, exc)
+                bound.warning("hold_notion_op_page_in_trash", error=str(exc))
+                return False
+            await self._failed(group, exc)
             if exc.transient:
                 bound.warning("send_notion_op_later", error=str(exc))
                 return False
@@ -188,9 +197,35 @@ class OutboxDrainer:
             )
         return True
 
+    async def _hold_trashed(self, group: _Group, exc: NotionError) -> None:
+        """The task page is in the trash: hold its writes and cancel the task.
+
+        Trashed pages drop out of every query, so the poller never sees them: a write
+        refused because the task page is in the trash is how we learn of it.
+        """
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(group.item_ids))
+                .values(attempts=OutboxItem.attempts + 1, last_error=str(exc)[:2000])
+                .execution_options(synchronize_session=False)
+            )
+            if group.task_id is None:
+                await session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_(group.item_ids))
+                    .values(held=True)
+                    .execution_options(synchronize_session=False)
+                )
+                return
+            task = await session.get(Task, group.task_id)
+            if task is None:
+                return
+            await hold_page_writes(session, task, now)
+        await self._cancel_trashed(group.task_id)
+
     async def _cancel_trashed(self, task_id: int | None) -> None:
-        """Trashed pages drop out of every query, so the poller never sees them: a
-        write refused because the task page is in the trash is how we learn of it."""
         if task_id is None:
             return
         try:

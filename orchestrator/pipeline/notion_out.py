@@ -74,6 +74,9 @@ def enqueue(session: AsyncSession, task: Task, op: NotionOp) -> None:
             page_id=task.notion_page_id,
             kind=op.kind,
             op=op.model_dump(mode="json"),
+            # A task page in the trash refuses every write: keep them for its restore
+            # (pipeline/trash.py). Videos rows are pages of their own and still go.
+            held=task.page_trashed_at is not None and not isinstance(op, UpsertVideoRow),
         )
     )
 
