@@ -36,6 +36,7 @@ __all__ = [
     "HealthServer",
     "Readiness",
     "ReadinessCheck",
+    "all_ready",
     "build_health_app",
     "database_readiness",
 ]
@@ -124,6 +125,24 @@ def build_health_app(
     )
     app.state.health = state
     return app
+
+
+def all_ready(*checks: ReadinessCheck) -> ReadinessCheck:
+    """Ready when every check is; the details of all are merged into one body.
+
+    A check that fails stops the rest (the database being down makes the schema
+    check pointless)."""
+
+    async def check() -> Readiness:
+        merged: dict[str, Any] = {}
+        for one in checks:
+            ready, details = await one()
+            merged.update(details)
+            if not ready:
+                return False, merged
+        return True, merged
+
+    return check
 
 
 def database_readiness(engine: AsyncEngine) -> ReadinessCheck:
