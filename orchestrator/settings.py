@@ -56,5 +56,8 @@ class Settings(BaseSettings):
     # Notion saves as people type, and a half-typed line must never be acted on.
     review_settle_seconds: float = Field(default=45.0, ge=0)
 
+    # Print the traceback under a CLI error's one-line message (also `--debug`).
+    debug: bool = False
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9477, ge=0, le=65535)

@@ -7,10 +7,25 @@ import sys
 import typer
 from pydantic import ValidationError
 
+from notion_sync.settings import NotionSettings
 from orchestrator.config import AppConfig
+from orchestrator.daemon.webhook import WebhookSettings
 from orchestrator.logging import configure_logging
+from orchestrator.providers.local_settings import LocalProviderSettings
+from orchestrator.providers.settings import GoogleSettings
+from orchestrator.settings import Settings
+from storage.settings import StorageSettings
 
-__all__ = ["app", "config_from", "fail"]
+__all__ = ["app", "config_from", "fail", "settings_problems"]
+
+_SETTINGS_CLASSES = (
+    Settings,
+    NotionSettings,
+    StorageSettings,
+    GoogleSettings,
+    LocalProviderSettings,
+    WebhookSettings,
+)
 
 app = typer.Typer(
     name="reelgate",
@@ -21,21 +36,59 @@ app = typer.Typer(
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    """The one-line error of a command (`raise fail(...)`); with --debug, called while
+    handling an exception, its traceback is printed first (secrets removed)."""
+    from orchestrator.cli.errors import print_debug_traceback, redact
+
+    print_debug_traceback(sys.exc_info()[1])
+    typer.secho(f"error: {redact(message)}", fg=typer.colors.RED, err=True)
     return typer.Exit(code)
 
 
+def _env_name(model: str, loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind a settings field (`NotionSettings`,
+    ("requests_per_second",) -> REELGATE_NOTION_REQUESTS_PER_SECOND)."""
+    for cls in _SETTINGS_CLASSES:
+        if cls.__name__ == model:
+            prefix = str(cls.model_config.get("env_prefix", ""))
+            return f"{prefix}{'_'.join(str(p) for p in loc)}".upper()
+    return ".".join(str(p) for p in loc)
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """One line naming each bad variable, what is wrong, and the value given
+    (never for a secret: those fields are SecretStr and their value is not shown)."""
+    problems = []
+    for err in exc.errors():
+        name = _env_name(exc.title, err["loc"])
+        given = err.get("input")
+        secret = any(w in name for w in ("TOKEN", "SECRET", "KEY", "PASSWORD", "DATABASE_URL"))
+        shown = "" if secret or isinstance(given, dict) else f" (got {given!r})"
+        problems.append(f"{name}: {err['msg']}{shown}")
+    return "; ".join(problems)
+
+
 @app.callback()
-def _root(ctx: typer.Context) -> None:
+def _root(
+    ctx: typer.Context,
+    debug: bool = typer.Option(
+        False, "--debug", help="On an error, print the traceback too (or REELGATE_DEBUG=1)."
+    ),
+) -> None:
     """Build the settings once; every command reads them from the context."""
+    from orchestrator.cli.errors import remember
+
     try:
         config = AppConfig()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise fail(f"invalid settings: {problems}") from None
+        raise fail(f"invalid settings: {settings_problems(exc)}") from None
     ctx.obj = config
+    remember(
+        debug=debug or config.settings.debug,
+        secrets=config.secrets(),
+        database_url=config.settings.database_url,
+        notion_base_url=config.notion.base_url,
+    )
     # Commands print data on stdout (status --json, setup-notion's .env lines):
     # their log lines go to stderr. `reelgate run` logs to stdout instead.
     configure_logging(
