@@ -55,7 +55,8 @@ def _write_error_log(env: PipelineEnv, page: str, text: str, status: str) -> Non
 async def test_a_huge_note_and_brief_are_cut_for_the_models_and_the_cut_is_said(
     tmp_path: Path, local_notion: LocalNotionServer, fake_vertex: FakeVertex
 ) -> None:
-    assert len(NOTE) > 100_000 and len(BRIEF) > 20_000
+    assert len(NOTE) > 100_000
+    assert len(BRIEF) > 20_000
     fake_vertex.json_text = json.dumps(
         {
             "title": "The last lighthouse keeper",

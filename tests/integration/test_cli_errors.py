@@ -59,7 +59,8 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode != 0, out
     assert len(lines) == 1, out[:3000]
     assert "Traceback" not in out
-    assert PASSWORD not in out and TOKEN not in out
+    assert PASSWORD not in out
+    assert TOKEN not in out
     assert lines[0].startswith("error: ")
     return lines[0]
 
@@ -105,7 +106,8 @@ def test_debug_shows_the_traceback_but_never_a_secret(tmp_path: Path, how: str) 
     assert "Traceback (most recent call last)" in out
     assert "ConnectionRefusedError" in out
     assert out.rstrip().splitlines()[-1].startswith("error: cannot reach the database")
-    assert PASSWORD not in out and TOKEN not in out
+    assert PASSWORD not in out
+    assert TOKEN not in out
 
 
 @pytest.mark.parametrize("value", ["0", "fast"])

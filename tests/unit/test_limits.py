@@ -47,7 +47,8 @@ def test_bound_never_exceeds_its_limit(text: str, limit: int) -> None:
         assert len(result.text) <= limit
         assert result.original_length == len(text)
         if len(text) <= limit:
-            assert result.text == text and result.cut == 0
+            assert result.text == text
+            assert result.cut == 0
 
 
 def test_bound_says_what_was_cut() -> None:
@@ -72,4 +73,5 @@ def test_a_long_comment_ends_saying_it_was_shortened() -> None:
 
 def test_quote_is_one_short_line() -> None:
     quoted = quote("a\nb " * 500)
-    assert "\n" not in quoted and len(quoted) <= 200
+    assert "\n" not in quoted
+    assert len(quoted) <= 200
