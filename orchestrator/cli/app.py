@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from notion_sync.settings import NotionSettings
 from orchestrator.config import AppConfig
@@ -68,6 +70,21 @@ def settings_problems(exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
+def settings_parse_problem(exc: SettingsError) -> str:
+    """pydantic-settings' 'error parsing value for field "x"', with the variable named."""
+    text = str(exc)
+    found = re.search(r'field "([^"]+)"', text)
+    field = found.group(1) if found else None
+    names = [
+        f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+        for cls in _SETTINGS_CLASSES
+        if field and field in cls.model_fields
+    ]
+    if len(names) == 1:
+        return f"{names[0]}: not valid JSON (write a JSON object, e.g. {{}})"
+    return text.splitlines()[0] if text else "a setting could not be parsed"
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -82,6 +99,8 @@ def _root(
         config = AppConfig()
     except ValidationError as exc:
         raise fail(f"invalid settings: {settings_problems(exc)}") from None
+    except SettingsError as exc:  # a JSON-valued setting that is not JSON
+        raise fail(f"invalid settings: {settings_parse_problem(exc)}") from None
     ctx.obj = config
     remember(
         debug=debug or config.settings.debug,
