@@ -67,5 +67,8 @@ class Settings(BaseSettings):
     # restored ones (a restore need not change the page's edit time).
     trash_check_seconds: float = Field(default=300.0, ge=0)
 
+    # Print the traceback under a CLI error's one-line message (also `--debug`).
+    debug: bool = False
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9477, ge=0, le=65535)

@@ -31,11 +31,13 @@ from notion_sync.ops import (
     op_adapter,
     page_of,
 )
+from notion_sync.schema import Kind, missing_property
 from notion_sync.writer import NotionWriter, OpResult
 from orchestrator.db.models import Clip, OutboxItem, Task
 from orchestrator.db.types import utcnow
 from orchestrator.errors import StaleState
 from orchestrator.metrics import Metrics
+from orchestrator.pipeline.drift import record_drift
 from orchestrator.pipeline.trash import hold_page_writes
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Status
@@ -159,6 +161,9 @@ class OutboxDrainer:
                 bound.warning("hold_notion_op_page_in_trash", error=str(exc))
                 return False
             await self._failed(group, exc)
+            missing = missing_property(exc)
+            if missing is not None:
+                await self._drifted(group, op, missing)
             if exc.transient:
                 bound.warning("send_notion_op_later", error=str(exc))
                 return False
@@ -167,6 +172,38 @@ class OutboxDrainer:
         await self._sent(group, op, result)
         bound.debug("send_notion_op", requests=result.requests)
         return True
+
+    async def _drifted(self, group: _Group, op: NotionOp, name: str) -> None:
+        """Notion says a property we write does not exist: renamed or deleted while
+        we run. Recorded (readiness, metric), its owner told once; the write is
+        dead-lettered and goes out again once the property is back."""
+        kind: Kind = "videos" if isinstance(op, UpsertVideoRow) else "tasks"
+        settings = self._writer.settings
+        ds_id = (
+            settings.videos_data_source_id if kind == "videos" else (settings.tasks_data_source_id)
+        )
+        try:
+            # Confirmed from the schema (one request): drift is about the data
+            # source, and a stray answer must not start a drift episode.
+            source = await self._writer.client.retrieve_data_source(ds_id)
+        except NotionError as exc:
+            log.warning("confirm_schema_drift_failed", property=name, error=str(exc))
+            return
+        if name in (source.get("properties") or {}):
+            log.warning("skip_schema_drift", property=name, reason="the property exists")
+            return
+        async with self._sessions() as session, session.begin():
+            task = await session.get(Task, group.task_id) if group.task_id is not None else None
+            await record_drift(
+                session,
+                kind,
+                [name],
+                seen=f"writing to it ({op.kind.replace('_', ' ')})",
+                now=self._clock(),
+                settings=self._writer.settings,
+                task=task,
+                metrics=self._metrics,
+            )
 
     async def _human_moved_since(self, op: SetTaskStatus, group: _Group) -> bool:
         """Did someone set Status in Notion after we last looked? Then our write is

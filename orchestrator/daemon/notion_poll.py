@@ -19,6 +19,7 @@ from notion_sync.errors import NotionPermanentError
 from notion_sync.poller import poll_tasks, poll_videos, read_task_page, read_task_rows
 from orchestrator.db.models import SyncState, Task
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.drift import resolve_drift
 from orchestrator.pipeline.settle import due_for_confirmation
 from orchestrator.pipeline.sync import apply_task_pages, apply_video_rows
 from orchestrator.pipeline.trash import due_trash_checks
@@ -55,6 +56,10 @@ class NotionPoller:
     async def poll_once(self) -> int:
         """One cycle; returns the number of Notion requests it made."""
         now = self._ctx.clock()
+        # While a property is known missing: is it back? (2 requests; none otherwise.)
+        await resolve_drift(
+            self._ctx.sessions, self._client, self._client.settings, metrics=self._ctx.metrics
+        )
         tasks_state = await self._state("tasks")
         async with self._ctx.sessions() as session:
             rows = await session.execute(

@@ -20,7 +20,7 @@ from orchestrator.daemon.health import Readiness, ReadinessCheck
 from orchestrator.db.models import Task
 from orchestrator.metrics import Metrics
 
-__all__ = ["all_of", "provider_outages", "provider_readiness"]
+__all__ = ["provider_outages", "provider_readiness"]
 
 
 async def provider_outages(session: AsyncSession, threshold: int) -> dict[str, dict[str, Any]]:
@@ -77,19 +77,5 @@ def provider_readiness(
         for name in providers:
             metrics.provider_up.labels(provider=name).set(0 if name in down else 1)
         return not down, {"providers": providers}
-
-    return check
-
-
-def all_of(*checks: ReadinessCheck) -> ReadinessCheck:
-    """Ready when every check is; their details merged (later keys win)."""
-
-    async def check() -> Readiness:
-        ready, details = True, {}
-        for one in checks:
-            ok, more = await one()
-            ready = ready and ok
-            details.update(more)
-        return ready, details
 
     return check

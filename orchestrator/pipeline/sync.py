@@ -27,6 +27,7 @@ from notion_sync.mapping import TaskPage, VideoRow
 from notion_sync.ops import SetTaskStatus
 from orchestrator.db.models import Clip, Event, OutboxItem, Task
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.drift import record_drift
 from orchestrator.pipeline.estimate import estimate_breakdown
 from orchestrator.pipeline.history import close_visit, open_visit, pending_visit, write_history
 from orchestrator.pipeline.notion_out import (
@@ -215,6 +216,22 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
     now = ctx.clock()
     settle = ctx.settings.review_settle_seconds
     bound = log.bind(page=page.page_id, status=label)
+    if page.missing:
+        # A property was renamed or deleted: what the page shows for it is unknown,
+        # so nothing on it is acted on (an absent Status is not a move, an absent
+        # Error Log is not "no notes"). The owner hears once; /readyz names it.
+        await record_drift(
+            session,
+            "tasks",
+            page.missing,
+            seen=f"reading the task page “{page.title}”",
+            now=now,
+            settings=ctx.notion_settings,
+            task=task,
+            metrics=ctx.metrics,
+        )
+        bound.warning("skip_page_schema_drift", missing=list(page.missing))
+        return
 
     if task is None:
         initial = status if status in EDITABLE else Status.DRAFT

@@ -22,9 +22,9 @@ from notion_sync.local_api.server import LocalNotionServer
 from orchestrator.channels import ChannelConfig, Channels
 from orchestrator.config import AppConfig
 from orchestrator.daemon.drainer import OutboxDrainer
-from orchestrator.daemon.health import HealthServer, build_health_app, database_readiness
+from orchestrator.daemon.health import HealthServer, all_ready, build_health_app, database_readiness
 from orchestrator.daemon.notion_poll import NotionPoller
-from orchestrator.daemon.provider_health import all_of, provider_readiness
+from orchestrator.daemon.provider_health import provider_readiness
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Task
 from orchestrator.db.types import utcnow
@@ -94,7 +94,7 @@ async def test_unreachable_provider_backs_off_tells_the_owner_then_fails_with_th
     ctx.clock = lambda: now[0]
     assert await Worker(ctx, "w0").run_once()  # Queued -> Planning: no provider call yet
     assert (await env.task(page)).status == "planning"
-    readiness = all_of(
+    readiness = all_ready(
         database_readiness(env.runtime.engine),
         provider_readiness(ctx.sessions, ctx.channels, env.runtime.metrics, threshold=3),
     )

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ContentFiltered
+from orchestrator.limits import IMAGE_PROMPT_MAX_CHARS, NOTE_MAX_CHARS, bound, summarise_numbers
 from orchestrator.pipeline.blocked import handle_blocked
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
@@ -61,8 +62,9 @@ NEEDS_RENDER = (KeyframeStatus.PLANNED, KeyframeStatus.REJECTED)
 
 
 def keyframe_prompt(kf: Keyframe) -> str:
-    note = kf.reviewer_note.strip()
-    return f"{kf.prompt}. Reviewer note: {note}" if note else kf.prompt
+    note = bound(kf.reviewer_note.strip(), NOTE_MAX_CHARS).text
+    prompt = f"{kf.prompt}. Reviewer note: {note}" if note else kf.prompt
+    return bound(prompt, IMAGE_PROMPT_MAX_CHARS).text
 
 
 async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
@@ -140,7 +142,7 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             for k in shown
             if k.public_url or k.file_upload_id
         ]
-        what = f"keyframes {', '.join(map(str, rendered))} rendered" if rendered else "unchanged"
+        what = f"{summarise_numbers(rendered, 'keyframe')} rendered" if rendered else "unchanged"
         await reach_gate(
             session,
             task,
@@ -202,7 +204,8 @@ def redo_targets(review: Review) -> Redo:
         targets=redo.targets,
         reasons=frozenset(
             {
-                f"keyframe {', '.join(map(str, beyond))} does not exist "
+                f"{summarise_numbers(beyond, 'keyframe')} "
+                f"{'does' if len(beyond) == 1 else 'do'} not exist "
                 f"(this task has keyframes 1 to {len(review.keyframes)})"
             }
         ),
