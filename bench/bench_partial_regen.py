@@ -16,43 +16,64 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from dataclasses import dataclass
 
 from bench.rig import Rig
 from orchestrator.state.status import Status
 
 FULL = (18, (2, 9, 15), 2.0)
 QUICK = (4, (2, 3), 0.5)
+TITLE = "Regen"
 
 
-async def _round(
-    rig: Rig, page: str, title: str, after: float, timeout: float
-) -> dict[str, object]:
-    """Wait for Video Ready after `after`, then read what the round created and charged."""
-    assert rig.watch is not None
-    watch = rig.watch
-    await rig.wait_for(
-        lambda: watch.first(page, Status.VIDEO_READY.label, after=after) is not None,
-        timeout,
-        "Video Ready",
-    )
-    await rig.wait_for(
-        lambda: _db_ready(rig, page), timeout, "the database to agree on Video Ready"
-    )
-    clips = await rig.clips(page)
-    return {
-        "creates": sum(rig.vertex.accepted_creates[p] for p in rig.prompts_of(title)),
-        "charges": await rig.clip_charges(page),
-        "attempts": {n: a for n, _, a, _ in clips},
-    }
+@dataclass(frozen=True)
+class Snapshot:
+    """Totals after a round: creates accepted, clip charges, attempt per clip number."""
+
+    creates: int
+    charges: list[float]
+    attempts: dict[int, int]
+
+
+@dataclass(frozen=True)
+class Round:
+    creates: int
+    usd: float
+    redone: list[int]
+
+    @staticmethod
+    def between(before: Snapshot, after: Snapshot) -> Round:
+        return Round(
+            creates=after.creates - before.creates,
+            usd=round(sum(after.charges[len(before.charges) :]), 4),
+            redone=sorted(n for n, a in after.attempts.items() if a != before.attempts.get(n)),
+        )
 
 
 async def _db_ready(rig: Rig, page: str) -> bool:
     return await rig.status_in_db(page) == Status.VIDEO_READY.value
 
 
-async def main(quick: bool = False) -> None:
-    import time
+async def _snapshot_at_ready(rig: Rig, page: str, after: float, timeout: float) -> Snapshot:
+    """Wait for Video Ready (in Notion after `after`, and in the database), then read totals."""
+    watch = rig.watch
+    assert watch is not None
+    await rig.wait_for(
+        lambda: watch.first(page, Status.VIDEO_READY.label, after=after) is not None,
+        timeout,
+        "Video Ready",
+    )
+    await rig.wait_for(lambda: _db_ready(rig, page), timeout, "Video Ready in the database")
+    clips = await rig.clips(page)
+    return Snapshot(
+        creates=sum(rig.vertex.accepted_creates[p] for p in rig.prompts_of(TITLE)),
+        charges=await rig.clip_charges(page),
+        attempts={n: a for n, _, a, _ in clips},
+    )
 
+
+async def main(quick: bool = False) -> None:
     clips, rejected, latency = QUICK if quick else FULL
     env = {
         # Polls come quickly and every clip is created at once: counts, not time.
@@ -63,66 +84,47 @@ async def main(quick: bool = False) -> None:
         "REELGATE_REVIEW_SETTLE_SECONDS": "0.5",
     }
     timeout = 120 + 10 * clips
-    rounds: list[dict[str, object]] = []
+    snapshots: list[Snapshot] = []
     async with Rig(latency_s=latency, env=env, fast_notion=quick) as rig:
         rig.start_daemon()
-        page = rig.create_task("Regen", clips)
-        rounds.append(await _round(rig, page, "Regen", 0.0, timeout))
+        page = rig.create_task(TITLE, clips)
+        snapshots.append(await _snapshot_at_ready(rig, page, 0.0, timeout))
         for line in (
             "Regenerate: clips " + ", ".join(str(n) for n in rejected),
             "Regenerate: all clips",
         ):
             mark = time.time()
             rig.review(page, line, Status.VIDEO_ERROR)
-            await rig.wait_for(
-                lambda m=mark: (
-                    rig.watch is not None
-                    and rig.watch.first(page, Status.VIDEO_ERROR.label, after=m) is not None
-                ),
-                30,
-                "Video Error to show",
-            )
-            rounds.append(await _round(rig, page, "Regen", mark, timeout))
+            snapshots.append(await _snapshot_at_ready(rig, page, mark, timeout))
         rig.stop(rig.daemons[-1])
         backend = rig.db.backend if rig.db else "?"
 
-    def delta(i: int) -> dict[str, object]:
-        before, after = rounds[i - 1], rounds[i]
-        charges_before = before["charges"]
-        charges_after = after["charges"]
-        assert isinstance(charges_before, list) and isinstance(charges_after, list)
-        attempts_before = before["attempts"]
-        attempts_after = after["attempts"]
-        assert isinstance(attempts_before, dict) and isinstance(attempts_after, dict)
-        return {
-            "creates": int(after["creates"]) - int(before["creates"]),  # type: ignore[call-overload]
-            "usd": round(sum(charges_after[len(charges_before) :]), 4),
-            "clips_redone": sorted(
-                n for n, a in attempts_after.items() if a != attempts_before.get(n)
-            ),
-        }
-
-    first = rounds[0]
-    charges0 = first["charges"]
-    assert isinstance(charges0, list)
-    partial, full = delta(1), delta(2)
-    creates_ratio = int(partial["creates"]) / max(1, int(full["creates"]))  # type: ignore[call-overload]
-    usd_ratio = float(partial["usd"]) / float(full["usd"]) if full["usd"] else float("nan")  # type: ignore[arg-type]
+    first = Round(
+        snapshots[0].creates, round(sum(snapshots[0].charges), 4), list(range(1, clips + 1))
+    )
+    partial = Round.between(snapshots[0], snapshots[1])
+    full = Round.between(snapshots[1], snapshots[2])
+    creates_ratio = partial.creates / max(1, full.creates)
+    cost_ratio = partial.usd / full.usd if full.usd else float("nan")
     expected = len(rejected) / clips
-    exact = partial["clips_redone"] == list(rejected) and partial["creates"] == len(rejected)
-    print(f"{'round':<28} {'creates':>7} {'clip USD':>9} {'clips redone':<30}")
-    print(f"{'1: first generation':<28} {first['creates']:>7} {sum(charges0):>9.2f} all {clips}")
-    label = f"2: {len(rejected)} of {clips} rejected"
-    print(f"{label:<28} {partial['creates']:>7} {partial['usd']:>9.2f} {partial['clips_redone']}")
-    label = f"3: all {clips} rejected (base)"
-    print(f"{label:<28} {full['creates']:>7} {full['usd']:>9.2f} {len(full['clips_redone'])} clips")  # type: ignore[arg-type]
-    print(
-        f"partial / all: creates {creates_ratio:.3f}, cost {usd_ratio:.3f}"
-        f" (exactly the named clips: {expected:.3f})"
+    exact = (
+        partial.redone == list(rejected)
+        and partial.creates == len(rejected)
+        and abs(cost_ratio - expected) < 1e-6
     )
+    print(f"{'round':<30} {'creates':>7} {'clip USD':>9}  clips redone")
+    for label, r in (
+        ("1: first generation", first),
+        (f"2: {len(rejected)} of {clips} rejected", partial),
+        (f"3: all {clips} rejected (baseline)", full),
+    ):
+        redone = r.redone if len(r.redone) < clips else f"all {clips}"
+        print(f"{label:<30} {r.creates:>7} {r.usd:>9.2f}  {redone}")
     print(
-        f"pays exactly for the named clips: {'met' if exact and abs(usd_ratio - expected) < 1e-6 else 'not met'}"
+        f"partial / all: creates {creates_ratio:.3f}, cost {cost_ratio:.3f}"
+        f" (the named clips alone: {expected:.3f})"
     )
+    print(f"pays exactly for the named clips: {'met' if exact else 'not met'}")
     print(
         json.dumps(
             {
@@ -131,11 +133,13 @@ async def main(quick: bool = False) -> None:
                 "database": backend,
                 "clips": clips,
                 "rejected": list(rejected),
-                "first_round": {"creates": first["creates"], "usd": round(sum(charges0), 4)},
-                "partial": partial,
-                "all": full,
+                "rounds": {
+                    "first": first.__dict__,
+                    "partial": partial.__dict__,
+                    "all": full.__dict__,
+                },
                 "creates_ratio": round(creates_ratio, 4),
-                "cost_ratio": round(usd_ratio, 4),
+                "cost_ratio": round(cost_ratio, 4),
                 "expected_ratio": round(expected, 4),
                 "exact": exact,
             }

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from notion_sync.client import NotionClient
 from notion_sync.local_api.admin import rich_text, title_value
 from notion_sync.local_api.server import LocalNotionServer
-from notion_sync.schema import StatusOption, SetupResult, setup_notion
+from notion_sync.schema import SetupResult, StatusOption, setup_notion
 from notion_sync.settings import NotionSettings
 from orchestrator.db import (
     Clip,
@@ -320,7 +320,8 @@ class Rig:
         (self.tmp / "channels.toml").write_text("\n".join(lines) + "\n")
 
     def daemon_env(self) -> dict[str, str]:
-        assert self.db is not None and self.setup is not None
+        assert self.db is not None
+        assert self.setup is not None
         keep = {k: v for k, v in os.environ.items() if not k.startswith("REELGATE_")}
         return {
             **keep,
@@ -411,7 +412,8 @@ class Rig:
 
     def create_task(self, title: str, clips: int, *, status: Status = Status.QUEUED) -> str:
         """A task page as a creator makes it; the fake will answer its storyboard."""
-        assert self.setup is not None and self.watch is not None
+        assert self.setup is not None
+        assert self.watch is not None
         self.vertex.json_text = _storyboard(title, clips)
         page = str(
             self.notion.admin.create_page(

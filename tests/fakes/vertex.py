@@ -685,8 +685,7 @@ class FakeVertex:
             released = self._released
         if not hold:
             return False
-        while not released.is_set():
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(released.wait)
         return True
 
     def _count_create(self, body: dict[str, Any]) -> int:
