@@ -58,12 +58,14 @@ from tests.fixtures.db import PG_HOST, PG_PORT, PG_USER, pg_skip_reason
 __all__ = [
     "CHANNEL",
     "DAEMON_TOKEN",
+    "MONOTONIC_TO_EPOCH",
     "Database",
     "Rig",
     "StatusWatch",
     "expected_latency_config",
     "median",
     "open_database",
+    "started_at",
 ]
 
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
@@ -504,6 +506,20 @@ class Rig:
         result: list[float] = await self._query(read)
         return result
 
+    async def next_polls(self, page_id: str) -> dict[str, float]:
+        """operation name -> next poll due (time.time()) of the task's polling clips."""
+
+        async def read(session: Any) -> dict[str, float]:
+            rows = await session.execute(
+                select(Clip.operation_name, Clip.next_poll_at)
+                .join(Task, Task.id == Clip.task_id)
+                .where(Task.notion_page_id == page_id, Clip.operation_name.is_not(None))
+            )
+            return {str(op): _epoch(at) for op, at in rows if at is not None}
+
+        result: dict[str, float] = await self._query(read)
+        return result
+
     async def status_in_db(self, page_id: str) -> str | None:
         async def read(session: Any) -> str | None:
             row = await session.execute(select(Task.status).where(Task.notion_page_id == page_id))
@@ -516,3 +532,15 @@ class Rig:
 
 def _epoch(at: datetime) -> float:
     return at.timestamp()
+
+
+def started_at(daemon: Daemon, event: str = '"start_daemon"') -> bool:
+    """True once the daemon's log has its start line (its loops are about to run)."""
+    try:
+        return event in daemon.log.read_text(errors="replace")
+    except FileNotFoundError:
+        return False
+
+
+# time.monotonic() (the fake's clock) -> time.time() (the database's), in this process.
+MONOTONIC_TO_EPOCH = time.time() - time.monotonic()
