@@ -59,6 +59,7 @@ __all__ = [
     "CHANNEL",
     "DAEMON_TOKEN",
     "MONOTONIC_TO_EPOCH",
+    "VIDEO_MODEL",
     "Database",
     "Rig",
     "StatusWatch",
@@ -307,6 +308,12 @@ class Rig:
         self.notion.stop()
         if self.db is not None:
             await asyncio.to_thread(self.db.drop)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The benchmark's own connection to the daemon's database (for seeding, reads)."""
+        assert self._engine is not None
+        return self._engine
 
     # -- configuration --
 
