@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -308,6 +309,7 @@ class Rig:
         self.notion.stop()
         if self.db is not None:
             await asyncio.to_thread(self.db.drop)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     @property
     def engine(self) -> AsyncEngine:
