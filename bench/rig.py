@@ -529,6 +529,21 @@ class Rig:
         result: dict[str, float] = await self._query(read)
         return result
 
+    async def lease_expiry(self, page_id: str) -> float | None:
+        """When the task's lease expires (time.time()); None when nobody holds it."""
+
+        async def read(session: Any) -> float | None:
+            row = await session.execute(
+                select(Task.lease_owner, Task.lease_expires_at).where(
+                    Task.notion_page_id == page_id
+                )
+            )
+            owner, expires = row.one()
+            return None if owner is None or expires is None else _epoch(expires)
+
+        result: float | None = await self._query(read)
+        return result
+
     async def status_in_db(self, page_id: str) -> str | None:
         async def read(session: Any) -> str | None:
             row = await session.execute(select(Task.status).where(Task.notion_page_id == page_id))
