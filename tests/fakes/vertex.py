@@ -50,6 +50,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -313,6 +314,8 @@ class FakeVertex:
     seconds_until_done: float = 0.0
     # Added before every response (ms-scale in tests).
     latency_s: float = 0.0
+    # The clock seconds_until_done is measured on (a test's fake clock, in seconds).
+    clock: Callable[[], float] = time.monotonic
     # Replaces the JSON text generateContent returns (e.g. invalid JSON).
     json_text: str | None = None
     # Thinking tokens a JSON (storyboard) answer reports in usageMetadata.
@@ -715,7 +718,7 @@ class FakeVertex:
             message = str(blocked.error["message"])
             return self._error(400, message, _bad_request("instances[0].prompt", message))
         name = f"{resource}/operations/{uuid.uuid4()}"
-        op = FakeOperation(name, model, prompt, attempt, time.monotonic(), body)
+        op = FakeOperation(name, model, prompt, attempt, self.clock(), body)
         with self._lock:
             for rule in self._rules:
                 if not rule.applies(prompt, attempt):
@@ -744,7 +747,7 @@ class FakeVertex:
             pending = (
                 op.outcome == "never"
                 or op.polls <= self.polls_until_done
-                or time.monotonic() - op.created_at < self.seconds_until_done
+                or self.clock() - op.created_at < self.seconds_until_done
             )
         if pending:
             # proto3 JSON omits `done: false`.

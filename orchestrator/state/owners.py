@@ -1,0 +1,95 @@
+"""Who holds a lease or an operation claim: a process token that can be checked for life.
+
+A token is ``host/boot/pid/start``: the host name, the kernel's boot id, the pid and
+the process's start time in clock ticks (/proc/<pid>/stat field 22). A restarted
+daemon on the same host (or in the same container, where the pid is 1 again) can
+tell that a token's process is gone: another boot, no such pid, or a pid that now
+belongs to a process started at another time. Such leases and claims are re-adopted
+at start (state/claims.py `readopt_dead`) instead of being waited out.
+
+Where /proc is missing (macOS), boot and start are "-": only "no such pid" counts as
+dead there. A token of another host is never judged: its leases expire as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ProcessToken", "is_dead", "this_process"]
+
+_PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class ProcessToken:
+    host: str
+    boot: str
+    pid: int
+    start: str
+
+    def __str__(self) -> str:
+        return f"{self.host}/{self.boot}/{self.pid}/{self.start}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> ProcessToken | None:
+        parts = (text or "").rsplit("/", 3)
+        if len(parts) != 4 or not parts[2].isdigit():
+            return None
+        return cls(parts[0], parts[1], int(parts[2]), parts[3])
+
+
+def _boot_id(proc: Path) -> str:
+    try:
+        return (proc / "sys/kernel/random/boot_id").read_text().strip()[:8] or "-"
+    except OSError:
+        return "-"
+
+
+def _start_ticks(proc: Path, pid: int) -> str | None:
+    """The process's start time, or None when there is no such process."""
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "-"
+    # The command name (field 2) may hold spaces: count from its closing parenthesis.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else "-"
+
+
+@functools.cache
+def this_process() -> ProcessToken:
+    pid = os.getpid()
+    if _PROC.is_dir():
+        return ProcessToken(
+            socket.gethostname(), _boot_id(_PROC), pid, _start_ticks(_PROC, pid) or "-"
+        )
+    return ProcessToken(socket.gethostname(), "-", pid, "-")
+
+
+def is_dead(token: ProcessToken, *, me: ProcessToken | None = None, proc: Path = _PROC) -> bool:
+    """True only when `token` certainly names a process of this host that is gone."""
+    me = me or this_process()
+    if token.host != me.host:
+        return False
+    if token == me:
+        return False
+    if token.boot != "-" and me.boot != "-" and token.boot != me.boot:
+        return True  # the host rebooted since
+    if proc.is_dir():
+        start = _start_ticks(proc, token.pid)
+        if start is None:
+            return True
+        return token.start != "-" and start != "-" and start != token.start
+    try:
+        os.kill(token.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
