@@ -35,6 +35,7 @@ class Worker:
             self.owner,
             _STATUSES,
             lease=self._lease,
+            now=self._ctx.clock(),
             process=self._ctx.process,
         )
         if task is None:
