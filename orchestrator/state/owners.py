@@ -19,7 +19,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ProcessToken", "is_dead", "this_process"]
+__all__ = ["ProcessToken", "is_dead", "this_process", "token_for"]
 
 _PROC = Path("/proc")
 
@@ -62,14 +62,18 @@ def _start_ticks(proc: Path, pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else "-"
 
 
-@functools.cache
-def this_process() -> ProcessToken:
-    pid = os.getpid()
+def token_for(pid: int) -> ProcessToken:
+    """The token of process `pid` of this host (start "-" when it cannot be read)."""
     if _PROC.is_dir():
         return ProcessToken(
             socket.gethostname(), _boot_id(_PROC), pid, _start_ticks(_PROC, pid) or "-"
         )
     return ProcessToken(socket.gethostname(), "-", pid, "-")
+
+
+@functools.cache
+def this_process() -> ProcessToken:
+    return token_for(os.getpid())
 
 
 def is_dead(token: ProcessToken, *, me: ProcessToken | None = None, proc: Path = _PROC) -> bool:
