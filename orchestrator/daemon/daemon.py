@@ -148,7 +148,7 @@ class Daemon:
             return longest
         return max(0.0, min(longest, (due - self.ctx.clock()).total_seconds()))
 
-    async def _operations_loop(self) -> None:
+    async def operations_loop(self) -> None:
         """Poll what is due; then sleep until the next due time or a submit's wake-up."""
         changed = self.ctx.operations_changed
         while not self.stopping.is_set():
@@ -269,7 +269,7 @@ class Daemon:
         await self.readopt()
         loops = [
             self._supervised_loop("drain", self._drain, settings.outbox_drain_seconds),
-            asyncio.create_task(self._operations_loop(), name="reelgate-operations"),
+            asyncio.create_task(self.operations_loop(), name="reelgate-operations"),
         ]
         worker_tasks = [
             self._supervised_loop(

@@ -25,7 +25,7 @@ from orchestrator.db.models import Clip, OutboxItem
 from orchestrator.providers.settings import GoogleSettings
 from orchestrator.state.clips import ClipStatus
 from tests.fakes.vertex import FakeVertex
-from tests.fixtures.pipeline import make_pipeline_env
+from tests.fixtures.pipeline import PipelineEnv, make_pipeline_env
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -128,3 +128,25 @@ async def test_a_daemon_whose_tasks_wait_on_operations_only_polls_notion(
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_the_operation_loop_sleeps_until_due_and_a_submit_wakes_it(
+    pipeline_env: PipelineEnv,
+) -> None:
+    ctx = pipeline_env.runtime.ctx
+    # Nothing in flight, and the longest sleep an hour: only a submit can wake it.
+    ctx.settings = ctx.settings.model_copy(update={"operation_poll_seconds": 3600.0})
+    daemon = Daemon(pipeline_env.runtime)
+    loop = asyncio.create_task(daemon.operations_loop())
+    try:
+        await _wait_for(lambda: _async(daemon.operation_rounds == 1), "ran its first round")
+        assert await daemon.operations_sleep() == 3600.0
+        for _ in range(20):  # other work goes on; the loop does not come round
+            await asyncio.sleep(0.01)
+        assert daemon.operation_rounds == 1
+        ctx.operations_changed.set()  # what a submit in this process does
+        await _wait_for(lambda: _async(daemon.operation_rounds == 2), "woke for the submit")
+        assert daemon.operation_rounds == 2
+    finally:
+        daemon.stop()
+        await loop
