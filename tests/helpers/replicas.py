@@ -9,8 +9,9 @@ the fake Vertex server).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,6 +68,7 @@ async def replica(
     clock: Callable[[], datetime] | None = None,
     channel: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncIterator[PipelineContext]:
     """One replica on database `url`; its process token is `name`."""
     engine = create_engine(url)
@@ -87,7 +89,12 @@ async def replica(
         rate_limit_max_s=0.05,
     )
     now = clock or (lambda: datetime.now(UTC))
-    pacer = CreatePacer(sessions, clock=now, rpm_override=config.create_requests_per_minute)
+    pacer = CreatePacer(
+        sessions,
+        clock=now,
+        sleep=sleep or asyncio.sleep,
+        rpm_override=config.create_requests_per_minute,
+    )
     registry = ProviderRegistry(
         google,
         LocalProviderSettings(_env_file=None, work_dir=root / name / "local"),  # type: ignore[call-arg]

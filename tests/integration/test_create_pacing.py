@@ -82,6 +82,35 @@ async def test_two_replicas_never_exceed_the_quota_together(pg_url: str) -> None
     assert sorted(sleeps[0].waits + sleeps[1].waits) == [60.0] * 5
 
 
+async def test_two_replicas_submitting_tasks_at_once_share_one_quota(
+    pg_url: str, tmp_path: Path, fake_vertex: FakeVertex
+) -> None:
+    engine = create_engine(pg_url)
+    await upgrade(engine)
+    await engine.dispose()
+    clock = FakeClock()
+    sleeps = [Sleeps(), Sleeps()]
+    quota = {"create_requests_per_minute": 5}
+    url = fake_vertex.url
+    async with (
+        replica(
+            pg_url, tmp_path, "a", vertex_url=url, clock=clock, settings=quota, sleep=sleeps[0]
+        ) as a,
+        replica(
+            pg_url, tmp_path, "b", vertex_url=url, clock=clock, settings=quota, sleep=sleeps[1]
+        ) as b,
+    ):
+        tasks = [await seed_video_task(a, clips=4), await seed_video_task(a, clips=4, also=(b,))]
+        # Each replica runs the video step of its own task, at the same moment.
+        await asyncio.gather(video.run(a, tasks[0]), video.run(b, tasks[1]))
+    assert sum(fake_vertex.accepted_creates.values()) == 8
+    # Slot times: five at once, three a minute later, across both replicas.
+    waits = sorted(sleeps[0].waits + sleeps[1].waits)
+    assert waits == [60.0] * 3
+    slots = [clock.now] * (8 - len(waits)) + [clock.now + timedelta(seconds=w) for w in waits]
+    assert most_in_a_window(slots) == 5
+
+
 async def test_a_429_on_one_replica_backs_off_the_whole_cluster(
     db_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
