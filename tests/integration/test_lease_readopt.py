@@ -51,10 +51,11 @@ def test_tokens_tell_a_dead_process_from_a_live_one() -> None:
     assert not is_dead(me)
     assert ProcessToken.parse(str(dead)) == dead
     # A pid reused by a process started later is not the one that held the lease.
-    assert is_dead(ProcessToken(me.host, me.boot, me.pid, "1"))
-    assert is_dead(ProcessToken(me.host, "0000beef", dead.pid, dead.start))  # rebooted
-    # Another host's processes are never judged from here.
-    assert not is_dead(ProcessToken("elsewhere", dead.boot, dead.pid, dead.start))
+    assert is_dead(ProcessToken(me.host, me.boot, me.ns, me.pid, "1"))
+    assert is_dead(ProcessToken(me.host, "0000beef", dead.ns, dead.pid, dead.start))  # rebooted
+    # Another host's processes, or another container's, are never judged from here.
+    assert not is_dead(ProcessToken("elsewhere", dead.boot, dead.ns, dead.pid, dead.start))
+    assert not is_dead(ProcessToken(me.host, me.boot, "1", dead.pid, dead.start))
 
 
 async def _lease(
@@ -123,7 +124,7 @@ async def test_live_and_foreign_leases_are_left_alone_and_a_replica_id_is_readop
     clock = FakeClock()
     async with replica(sqlite_url, tmp_path, "x", vertex_url=fake_vertex.url, clock=clock) as ctx:
         me = this_process()
-        elsewhere = ProcessToken("other-host", "12345678", 4242, "99")
+        elsewhere = ProcessToken("other-host", "12345678", "4026531836", 4242, "99")
         ids = [await seed_video_task(ctx, clips=1) for _ in range(3)]
         await _lease(ctx, ids[0], "me-0", str(me), clock)  # this very process: alive
         await _lease(ctx, ids[1], "pod-a-0", str(elsewhere), clock)  # another host
