@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -80,3 +80,14 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9477, ge=0, le=65535)
+
+    @field_validator(
+        "create_requests_per_minute",
+        "clip_poll_initial_seconds",
+        "clip_poll_max_seconds",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # `REELGATE_CREATE_REQUESTS_PER_MINUTE=` (as in .env.example) means "not set".
+        return None if value == "" else value
