@@ -266,7 +266,7 @@ class Daemon:
         # waiting out an interval); only an idle round sleeps.
         # Leases and operation claims of a dead predecessor on this host (SIGKILL,
         # OOM) are freed now rather than waited out (state/claims.py readopt_dead).
-        await self.readopt()
+        await self.supervisor.run("readopt", self.readopt)  # a failure only costs the wait
         loops = [
             self._supervised_loop("drain", self._drain, settings.outbox_drain_seconds),
             asyncio.create_task(self.operations_loop(), name="reelgate-operations"),
