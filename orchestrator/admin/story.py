@@ -22,6 +22,7 @@ from orchestrator.admin.outbox import dead_letters, pending_writes
 from orchestrator.admin.stuck import is_stuck, stuck_limit
 from orchestrator.channels import Channels
 from orchestrator.db.models import Clip, CostEntry, Event, Keyframe, ReviewLine, Task
+from orchestrator.state.claims import WOKEN
 from orchestrator.state.status import STAGES, Status
 
 __all__ = ["SECTIONS", "StoryContext", "task_story"]
@@ -79,7 +80,8 @@ async def _task(ctx: StoryContext) -> dict[str, Any]:
         "review_rounds": dict(task.rounds),
         "lease_owner": task.lease_owner,
         "lease_expires_at": _iso(task.lease_expires_at),
-        "not_before": _iso(task.not_before),
+        # WOKEN (the operation poller's "look now") is shown as no wait at all.
+        "not_before": _iso(None if task.not_before == WOKEN else task.not_before),
         "final_key": task.final_key,
         "created_at": _iso(task.created_at),
         "updated_at": _iso(task.updated_at),

@@ -124,6 +124,9 @@ class ChannelConfig(_Strict):
     negative_prompt: str | None = None
     rai_rephrase_retries: int | None = Field(default=None, ge=0, le=10)
     review_labels: ReviewLabels = ReviewLabels()
+    # Seconds one clip usually takes on this channel's video model (submit to done);
+    # None: learned or from the catalogue. The poll cadence follows it.
+    expected_clip_latency_s: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     def auto_approves(self, stage: str) -> bool:
         """True when the review gate of `stage` passes without a human."""

@@ -3,7 +3,8 @@
 Periodic work is an APScheduler job; work that goes on while there is some is a loop:
 - the Notion poll, URL refresh and gauges: interval jobs (poll and refresh: leader only);
 - the outbox drainer (leader only: the Notion rate limit then holds cluster-wide): loop;
-- the operation poller (every replica: it only needs operation names in the DB): loop;
+- the operation poller (every replica: it only needs operation names in the DB): a
+  loop that sleeps until the next operation is due, or until a submit wakes it;
 - N worker loops claiming tasks with leases (every replica);
 - /healthz, /readyz, /metrics.
 
@@ -34,10 +35,11 @@ from orchestrator.daemon.runtime import Runtime
 from orchestrator.daemon.supervisor import Supervisor
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
-from orchestrator.pipeline.operations import poll_due_operations
+from orchestrator.pipeline.operations import next_due_at, poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.settle import ERROR_STATUSES
 from orchestrator.pipeline.steps import RUNNABLE
+from orchestrator.state.claims import readopt_dead
 from orchestrator.state.clips import IN_FLIGHT
 
 __all__ = ["Daemon"]
@@ -67,6 +69,9 @@ class Daemon:
         self._last_busy = time.monotonic()
         self.polls = 0
         self._seen_requests = 0
+        # Rounds of the operation loop (a poll pass or a look at the schedule), for
+        # tests and the idle explanation in docs/operations.md.
+        self.operation_rounds = 0
         self._seen_429 = 0
         publish_static_gauges(
             runtime.metrics, self.ctx.channels, runtime.config.notion.requests_per_second
@@ -134,6 +139,39 @@ class Daemon:
 
     async def _operations(self) -> bool:
         return await poll_due_operations(self.ctx) > 0
+
+    async def operations_sleep(self) -> float:
+        """Seconds until the next operation is due, at most `operation_poll_seconds`."""
+        longest = self.ctx.settings.operation_poll_seconds
+        due = await next_due_at(self.ctx)
+        if due is None:
+            return longest
+        return max(0.0, min(longest, (due - self.ctx.clock()).total_seconds()))
+
+    async def operations_loop(self) -> None:
+        """Poll what is due; then sleep until the next due time or a submit's wake-up."""
+        changed = self.ctx.operations_changed
+        while not self.stopping.is_set():
+            changed.clear()
+            self.operation_rounds += 1
+            busy = await self.supervisor.run("operations", self._operations)
+            if busy:
+                self._mark_busy()
+                continue
+            pause = await self.supervisor.run("operations", self.operations_sleep)
+            if pause is None:  # failed (logged and counted): the usual longest sleep
+                pause = self.ctx.settings.operation_poll_seconds
+            if pause <= 0:
+                continue
+            waits = [
+                asyncio.ensure_future(self.stopping.wait()),
+                asyncio.ensure_future(changed.wait()),
+            ]
+            try:
+                await asyncio.wait(waits, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
 
     # -- idleness -----------------------------------------------------------------------
     async def is_idle(self) -> bool:
@@ -226,9 +264,12 @@ class Daemon:
         # jobs: while they find work they go round again at once (a backlog of Notion
         # writes drains at the limiter's pace, due operations are polled without
         # waiting out an interval); only an idle round sleeps.
+        # Leases and operation claims of a dead predecessor on this host (SIGKILL,
+        # OOM) are freed now rather than waited out (state/claims.py readopt_dead).
+        await self.supervisor.run("readopt", self.readopt)  # a failure only costs the wait
         loops = [
             self._supervised_loop("drain", self._drain, settings.outbox_drain_seconds),
-            self._supervised_loop("operations", self._operations, settings.operation_poll_seconds),
+            asyncio.create_task(self.operations_loop(), name="reelgate-operations"),
         ]
         worker_tasks = [
             self._supervised_loop(
@@ -262,6 +303,17 @@ class Daemon:
                     await task
             await self.leader.release()
             log.info("stop_daemon", unfinished=len(pending))
+
+    async def readopt(self) -> None:
+        """Free what dead processes of this host (or of our replica id) still hold."""
+        worker_id = self.ctx.settings.worker_id
+        tasks, clips = await readopt_dead(
+            self.ctx.sessions,
+            replica_prefix=f"{worker_id}-" if worker_id else None,
+            now=self.ctx.clock(),
+        )
+        if tasks or clips:
+            log.info("readopt_dead_leases", tasks=tasks, operations=clips)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -17,6 +17,7 @@ from orchestrator.config import AppConfig
 from orchestrator.db.engine import create_engine, session_factory
 from orchestrator.metrics import Metrics
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.pacing import CreatePacer
 from orchestrator.providers.local import LocalProvider
 from orchestrator.providers.registry import ProviderRegistry
 from orchestrator.providers.timed import timed_providers
@@ -77,11 +78,19 @@ async def build_runtime(
     channels = channels or load_channels(settings.channels_file)
     # The board's status labels hold for the whole process (see state/labels.py).
     install_labels(channels.status_labels)
-    providers = ProviderRegistry(config.google, config.local, local_provider=local_provider)
+    sessions = session_factory(engine, info={"metrics": metrics})
+    # Create slots per model, cluster-wide; a 429 on a create backs off every replica.
+    pacer = CreatePacer(sessions, rpm_override=settings.create_requests_per_minute)
+    providers = ProviderRegistry(
+        config.google,
+        config.local,
+        local_provider=local_provider,
+        on_rate_limited=pacer.back_off,
+    )
     # An unknown or retired model fails here, at start, with the setting to change.
     providers.check(channels)
     ctx = PipelineContext(
-        sessions=session_factory(engine, info={"metrics": metrics}),
+        sessions=sessions,
         settings=settings,
         channels=channels,
         providers_for=timed_providers(providers.for_channel, metrics),
@@ -89,6 +98,7 @@ async def build_runtime(
         metrics=metrics,
         work_dir=work_dir or settings.data_dir / "work",
         notion=config.notion,
+        pacer=pacer,
     )
     runtime = Runtime(config, engine, ctx, notion, NotionWriter(notion, config.notion), metrics)
     runtime.closers.append(providers.aclose)

@@ -30,7 +30,14 @@ class Worker:
 
     async def run_once(self) -> bool:
         """Claim and run one step; False when nothing was runnable."""
-        task = await claim_next(self._ctx.sessions, self.owner, _STATUSES, lease=self._lease)
+        task = await claim_next(
+            self._ctx.sessions,
+            self.owner,
+            _STATUSES,
+            lease=self._lease,
+            now=self._ctx.clock(),
+            process=self._ctx.process,
+        )
         if task is None:
             return False
         structlog.contextvars.bind_contextvars(task=task.id, page=task.notion_page_id)

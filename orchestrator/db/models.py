@@ -33,6 +33,7 @@ __all__ = [
     "Event",
     "Keyframe",
     "OutboxItem",
+    "ProviderPacing",
     "ReviewLine",
     "ReviewVisit",
     "SyncState",
@@ -79,6 +80,9 @@ class Task(Base):
     # Claims (DESIGN §4): a worker holds a task while its lease is in the future.
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    # The process holding the lease (orchestrator/state/owners.py): a restarted daemon
+    # re-adopts the leases of its own dead predecessor instead of waiting them out.
+    lease_process: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # Earliest time a worker should look at the task again (backoff after a
     # transient error, or while clips are rendering elsewhere).
     not_before: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -186,7 +190,13 @@ class Clip(Base):
     operation_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     poll_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the operation is due for its next poll; a poller claims it by moving this
+    # forward (a guarded update) and naming itself in poll_owner.
     next_poll_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    poll_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The price fixed at submit time from what was submitted (a providers.base.Charge
+    # as a dict): the poller charges exactly this, whatever file comes back.
+    quoted_charge: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     deadline_at: Mapped[datetime | None] = mapped_column(nullable=True)
     rai_retries: Mapped[int] = mapped_column(Integer, default=0)
     # A state.clips.ClipStatus (its values and allowed moves are listed there);
@@ -253,7 +263,27 @@ class CostEntry(Base):
     units: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(20))
     usd: Mapped[float] = mapped_column(Float)
-    operation_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # One charge per provider operation: a result stored twice can never be paid twice.
+    operation_name: Mapped[str | None] = mapped_column(String(500), nullable=True, unique=True)
+
+
+class ProviderPacing(Base):
+    """Cluster-wide pacing of one model's paid creates (orchestrator/pipeline/pacing.py).
+
+    `grants` holds the recent create slots (epoch seconds, ascending) handed out to any
+    replica; a slot is taken with a guarded update on `version`. `backoff_until` is set
+    when the provider answers 429: no replica creates before it.
+    """
+
+    __tablename__ = "provider_pacing"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    grants: Mapped[list[float]] = mapped_column(JSON, default=list)
+    next_slot_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    backoff_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    backoff_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class OutboxItem(Base):

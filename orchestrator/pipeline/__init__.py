@@ -10,7 +10,7 @@ Nothing here talks to Notion: every write goes to the outbox (`notion_out`).
 from __future__ import annotations
 
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
-from orchestrator.pipeline.operations import poll_due_operations
+from orchestrator.pipeline.operations import next_due_at, poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.review import apply_review
 from orchestrator.pipeline.steps import RUNNABLE, fail_task, page_problems, run_step
@@ -24,6 +24,7 @@ __all__ = [
     "apply_task_pages",
     "apply_video_rows",
     "fail_task",
+    "next_due_at",
     "page_problems",
     "poll_due_operations",
     "refresh_expiring_urls",

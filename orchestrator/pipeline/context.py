@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from notion_sync.settings import NotionSettings
 from orchestrator.channels import ChannelConfig, Channels
 from orchestrator.db.types import utcnow
 from orchestrator.metrics import Metrics
+from orchestrator.pipeline.pacing import CreatePacer
 from orchestrator.providers.base import ProviderSet
 from orchestrator.settings import Settings
+from orchestrator.state.owners import this_process
 from storage.base import Storage
 
 __all__ = ["PipelineContext", "ProviderSet"]
@@ -39,6 +42,25 @@ class PipelineContext:
     def notion_settings(self) -> NotionSettings:
         # model_construct: the defaults, without reading the environment.
         return self.notion or NotionSettings.model_construct()
+    # Cluster-wide create slots (built from `sessions` and the settings when None).
+    pacer: CreatePacer | None = None
+    # Set by a submit in this process: the operation loop looks at its schedule again.
+    operations_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # This process, as named in the leases and operation claims it takes.
+    process: str = field(default_factory=lambda: str(this_process()))
+
+    def __post_init__(self) -> None:
+        if self.pacer is None:
+            self.pacer = CreatePacer(
+                self.sessions,
+                clock=self.clock,
+                rpm_override=self.settings.create_requests_per_minute,
+            )
+
+    @property
+    def create_pacer(self) -> CreatePacer:
+        assert self.pacer is not None
+        return self.pacer
 
     def task_dir(self, task_id: int) -> Path:
         path = self.work_dir / f"task_{task_id:05d}"

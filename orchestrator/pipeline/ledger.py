@@ -1,5 +1,10 @@
 """Recording paid calls: every Charge lands in cost_ledger and on the task's total.
 
+A charge for a provider operation carries its name, and `cost_ledger.operation_name`
+is unique: the row is inserted with ON CONFLICT DO NOTHING (PostgreSQL and SQLite),
+and only a row that went in is added to the task's total. A result stored twice can
+therefore never be paid twice.
+
 A call the provider's safety filter blocked is recorded too, at $0 (`record_blocked`),
 so the ledger shows every attempt.
 """
@@ -7,7 +12,9 @@ so the ledger shows every attempt.
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -44,19 +51,33 @@ async def record_charge(
     """Add the charge to the ledger and the task's cost; return its USD."""
     if charge is None:
         return 0.0
-    session.add(
-        CostEntry(
-            task_id=task.id,
-            clip_id=clip_id,
-            kind=kind,
-            provider=charge.provider,
-            model=charge.model,
-            units=charge.units,
-            unit=charge.unit,
-            usd=charge.usd,
-            operation_name=operation_name,
-        )
-    )
+    row = {
+        "task_id": task.id,
+        "clip_id": clip_id,
+        "kind": kind,
+        "provider": charge.provider,
+        "model": charge.model,
+        "units": charge.units,
+        "unit": charge.unit,
+        "usd": charge.usd,
+        "operation_name": operation_name,
+    }
+    if operation_name is None:
+        await session.execute(insert(CostEntry).values(row))
+    else:
+        dialect = session.get_bind().dialect.name
+        build = pg_insert if dialect == "postgresql" else sqlite_insert
+        inserted = (
+            await session.execute(
+                build(CostEntry)
+                .values(row)
+                .on_conflict_do_nothing(index_elements=["operation_name"])
+                .returning(CostEntry.id)
+            )
+        ).scalar_one_or_none()
+        if inserted is None:
+            log.warning("skip_duplicate_charge", task=task.id, kind=kind, operation=operation_name)
+            return 0.0
     # Several clips of one task finish concurrently: add in SQL, never read-modify-write.
     total = (
         await session.execute(

@@ -1,11 +1,19 @@
 """The operation poller: follows every in-flight clip operation to its end.
 
 It needs nothing but the operation name saved in the database, so it survives
-restarts and runs on any replica. Results are stored (faststart first), costed,
-and shown in the Videos table; the task is woken when its last clip finishes.
+restarts and runs on every replica. Each due operation is first *claimed*: a guarded
+update moves its `next_poll_at` forward by the claim time and names this process in
+`poll_owner` (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, the guarded UPDATE
+alone on SQLite), so of several replicas exactly one polls it. Results are stored
+(faststart first), charged and shown in the Videos table. Storing is a guarded clip
+transition from `polling` (state/clips.py), and the charge is the price fixed at
+submit time (`clips.quoted_charge`), never one derived from the returned file; the
+ledger's unique operation name makes a second charge impossible anyway.
+
+The cadence follows the model's expected latency (pipeline/latency.py,
+providers/backoff.py). The task's worker is woken (its `not_before` set to WOKEN)
+only when its last in-flight clip finishes, or when a clip must be submitted again.
 Operations of cancelled tasks are still followed and recorded, never resubmitted.
-Each outcome is a guarded clip transition from `polling` (state/clips.py): should
-two pollers ever follow the same operation, only one records its result.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import random
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.channels import ChannelConfig
@@ -24,6 +32,7 @@ from orchestrator.errors import ProviderPermanentError, ProviderTransientError, 
 from orchestrator.media import faststart, probe, thumbnail
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.files import ensure_local, task_ref
+from orchestrator.pipeline.latency import expected_latency, next_poll_delay
 from orchestrator.pipeline.ledger import record_charge
 from orchestrator.pipeline.notion_out import (
     log_error_line,
@@ -32,59 +41,99 @@ from orchestrator.pipeline.notion_out import (
     update_task_fields,
 )
 from orchestrator.pipeline.queries import load_keyframes
-from orchestrator.providers.backoff import backoff_delay
 from orchestrator.providers.base import (
+    Charge,
     ClipDone,
     ClipFailed,
     ClipFiltered,
     ClipOutcomeUnknown,
     ClipPending,
 )
+from orchestrator.providers.catalogue import unbilled
 from orchestrator.providers.safety import rephrase_for_safety
-from orchestrator.state.clips import ClipStatus, transition_clip
+from orchestrator.state.claims import WOKEN
+from orchestrator.state.clips import IN_FLIGHT, ClipStatus, transition_clip
 from storage.keys import clip_file_name, clip_key, thumb_file_name, thumb_key
 
-__all__ = ["poll_due_operations"]
+__all__ = ["WOKEN", "claim_due", "next_due_at", "poll_due_operations", "quoted_charge"]
 
 log = structlog.get_logger(__name__)
 _rng = random.Random()
 
 
-async def poll_due_operations(ctx: PipelineContext, *, limit: int = 16) -> int:
-    """Poll every operation whose next poll is due; return how many were polled."""
-    async with ctx.sessions() as session:
+async def claim_due(ctx: PipelineContext, *, limit: int = 16) -> list[int]:
+    """Claim up to `limit` due operations for this process; return their clip ids."""
+    now = ctx.clock()
+    until = now + timedelta(seconds=ctx.settings.operation_claim_seconds)
+    claimed: list[int] = []
+    async with ctx.sessions() as session, session.begin():
         due = (
-            (
-                await session.execute(
-                    select(Clip.id)
-                    .where(Clip.status == ClipStatus.POLLING, Clip.next_poll_at <= ctx.clock())
-                    .order_by(Clip.next_poll_at)
-                    .limit(limit)
-                )
+            await session.execute(
+                select(Clip.id, Clip.attempt)
+                .where(Clip.status == ClipStatus.POLLING, Clip.next_poll_at <= now)
+                .order_by(Clip.next_poll_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             )
-            .scalars()
-            .all()
-        )
-    # A few at a time: downloads and remuxes are the slow part, not the polls.
+        ).all()
+        for clip_id, attempt in due:
+            result = await session.execute(
+                update(Clip)
+                .where(
+                    Clip.id == clip_id,
+                    Clip.status == ClipStatus.POLLING,
+                    Clip.attempt == attempt,
+                    Clip.next_poll_at <= now,
+                )
+                .values(next_poll_at=until, poll_owner=ctx.process)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(clip_id)
+    return claimed
+
+
+async def next_due_at(ctx: PipelineContext) -> datetime | None:
+    """When the next in-flight operation is due for a poll (None: nothing in flight)."""
+    async with ctx.sessions() as session:
+        due: datetime | None = (
+            await session.execute(
+                select(func.min(Clip.next_poll_at)).where(Clip.status == ClipStatus.POLLING)
+            )
+        ).scalar_one_or_none()
+    return due
+
+
+async def poll_due_operations(ctx: PipelineContext, *, limit: int = 16) -> int:
+    """Claim and poll every operation whose next poll is due; return how many were polled."""
+    due = await claim_due(ctx, limit=limit)
+    await poll_claimed(ctx, due)
+    return len(due)
+
+
+async def poll_claimed(ctx: PipelineContext, clip_ids: list[int]) -> None:
+    """Poll operations this process claimed (claim_due), a few at a time."""
+    # Downloads and remuxes are the slow part, not the polls.
     gate = asyncio.Semaphore(4)
 
     async def one(clip_id: int) -> None:
         async with gate:
             await _poll_one(ctx, clip_id)
 
-    await asyncio.gather(*(one(i) for i in due))
-    return len(due)
+    await asyncio.gather(*(one(i) for i in clip_ids))
 
 
-def _next_poll(ctx: PipelineContext, polls: int) -> timedelta:
-    return timedelta(
-        seconds=backoff_delay(
-            polls,
-            initial_s=ctx.settings.clip_poll_initial_seconds,
-            max_s=ctx.settings.clip_poll_max_seconds,
-            jitter=0.2,
-            rng=_rng,
-        )
+def quoted_charge(clip: Clip) -> Charge | None:
+    """The price recorded when the clip was submitted (None for clips submitted before)."""
+    quote = clip.quoted_charge
+    if not isinstance(quote, dict):
+        return None
+    return Charge(
+        provider=str(quote["provider"]),
+        model=str(quote["model"]),
+        units=float(quote["units"]),
+        unit=str(quote["unit"]),
+        usd=float(quote["usd"]),
     )
 
 
@@ -98,6 +147,10 @@ async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
         channel = ctx.channels.get(task.channel)
         name, number, attempt = clip.operation_name or "", clip.number, clip.attempt
         deadline = clip.deadline_at
+        if clip.status != ClipStatus.POLLING or clip.poll_owner != ctx.process:
+            # Our claim lapsed and another replica took the operation over.
+            log.info("skip_lost_claim", clip_id=clip_id, status=clip.status)
+            return
     # Every line below, ours or a library's, carries the clip it is about.
     with structlog.contextvars.bound_contextvars(
         task=task.id, page=task.notion_page_id, clip=number, attempt=attempt, operation=name
@@ -161,27 +214,66 @@ async def _reschedule(ctx: PipelineContext, clip_id: int) -> None:
     async with ctx.sessions() as session, session.begin():
         clip = await session.get(Clip, clip_id)
         assert clip is not None
-        clip.poll_count += 1
-        clip.next_poll_at = ctx.clock() + _next_poll(ctx, clip.poll_count)
+        task = await session.get(Task, clip.task_id)
+        assert task is not None
+        quote = quoted_charge(clip)
+        latency = await expected_latency(
+            ctx, session, ctx.channels.get(task.channel), quote.model if quote else None
+        )
+        polls = clip.poll_count + 1
+        # Guarded on our claim: a replica that took the operation over meanwhile keeps it.
+        await session.execute(
+            update(Clip)
+            .where(
+                Clip.id == clip_id,
+                Clip.status == ClipStatus.POLLING,
+                Clip.attempt == clip.attempt,
+                Clip.poll_owner == ctx.process,
+            )
+            .values(
+                poll_count=polls,
+                poll_owner=None,
+                next_poll_at=ctx.clock() + next_poll_delay(ctx, polls, latency, _rng),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
-async def _wake(session: AsyncSession, task_id: int) -> None:
-    # The worker waiting on these clips looks again now rather than at its back-off.
+async def _wake(session: AsyncSession, task_id: int, *, force: bool = False) -> None:
+    """Wake the task's worker when its last in-flight clip is done (or `force`)."""
+    if not force:
+        in_flight = (
+            await session.execute(
+                select(func.count(Clip.id)).where(
+                    Clip.task_id == task_id, Clip.status.in_(IN_FLIGHT)
+                )
+            )
+        ).scalar_one()
+        if in_flight:
+            return  # the step has nothing to do until the last one is in
     await session.execute(
         update(Task)
         .where(Task.id == task_id)
-        .values(not_before=None)
+        .values(not_before=WOKEN)
         .execution_options(synchronize_session=False)
     )
 
 
+async def _still_polling(session: AsyncSession, clip_id: int) -> Clip:
+    """The clip, if its operation is still ours to record; else StaleState."""
+    clip = await session.get(Clip, clip_id)
+    assert clip is not None
+    if clip.status != ClipStatus.POLLING:
+        raise StaleState(f"clip {clip.number} is already {clip.status}")
+    return clip
+
+
 async def _finish(ctx: PipelineContext, clip_id: int, outcome: ClipStatus, reason: str) -> None:
     async with ctx.sessions() as session, session.begin():
-        clip = await session.get(Clip, clip_id)
-        assert clip is not None
+        clip = await _still_polling(session, clip_id)
         task = await session.get(Task, clip.task_id)
         assert task is not None
-        await transition_clip(session, clip, outcome)
+        await transition_clip(session, clip, outcome, poll_owner=None)
         clip.error = reason
         ctx.metrics.clips_finished.labels(outcome=outcome).inc()
         log_error_line(
@@ -195,18 +287,21 @@ async def _finish(ctx: PipelineContext, clip_id: int, outcome: ClipStatus, reaso
 async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, retries: int) -> None:
     reasons = "; ".join(result.reasons) or "no reason given"
     async with ctx.sessions() as session, session.begin():
-        clip = await session.get(Clip, clip_id)
-        assert clip is not None
+        clip = await _still_polling(session, clip_id)
         task = await session.get(Task, clip.task_id)
         assert task is not None
         retry = clip.rai_retries < retries
         await transition_clip(
-            session, clip, ClipStatus.PLANNED if retry else ClipStatus.RAI_FILTERED
+            session,
+            clip,
+            ClipStatus.PLANNED if retry else ClipStatus.RAI_FILTERED,
+            poll_owner=None,
         )
+        quote = quoted_charge(clip)
         await record_charge(
             session,
             task,
-            result.charge,
+            unbilled(quote) if quote is not None else result.charge,
             kind="clip",
             metrics=ctx.metrics,
             clip_id=clip.id,
@@ -228,20 +323,21 @@ async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, re
             )
         log_error_line(session, task, message, ctx.clock())
         sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
-        await _wake(session, task.id)
+        await _wake(session, task.id, force=retry)
     log.warning("filter_clip", clip_id=clip_id, reasons=reasons)
 
 
 async def _failed(ctx: PipelineContext, clip_id: int, result: ClipFailed) -> None:
     async with ctx.sessions() as session, session.begin():
-        clip = await session.get(Clip, clip_id)
-        assert clip is not None
+        clip = await _still_polling(session, clip_id)
         task = await session.get(Task, clip.task_id)
         assert task is not None
         # A finished-with-error operation produced nothing and is not billed, so a
         # transient one may be submitted again (bounded).
         retry = result.transient and clip.attempt <= ctx.settings.clip_failure_retries
-        await transition_clip(session, clip, ClipStatus.PLANNED if retry else ClipStatus.FAILED)
+        await transition_clip(
+            session, clip, ClipStatus.PLANNED if retry else ClipStatus.FAILED, poll_owner=None
+        )
         clip.error = f"{result.code}: {result.message}"
         if not retry:
             ctx.metrics.clips_finished.labels(outcome="failed").inc()
@@ -253,13 +349,12 @@ async def _failed(ctx: PipelineContext, clip_id: int, result: ClipFailed) -> Non
             ctx.clock(),
         )
         sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
-        await _wake(session, task.id)
+        await _wake(session, task.id, force=retry)
 
 
 async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> None:
     async with ctx.sessions() as session:
-        clip = await session.get(Clip, clip_id)
-        assert clip is not None
+        clip = await _still_polling(session, clip_id)
         task = await session.get(Task, clip.task_id)
         assert task is not None
         channel = ctx.channels.get(task.channel)
@@ -280,11 +375,11 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
         thumb_key(channel.name, ref, number, attempt), thumb, "image/jpeg"
     )
     async with ctx.sessions() as session, session.begin():
-        clip = await session.get(Clip, clip_id)
+        clip = await _still_polling(session, clip_id)
         task = await session.get(Task, task.id)
-        assert clip is not None
         assert task is not None
-        await transition_clip(session, clip, ClipStatus.COMPLETE)
+        # Guarded (status polling, same attempt): of two pollers, one stores it.
+        await transition_clip(session, clip, ClipStatus.COMPLETE, poll_owner=None)
         clip.storage_key = stored.key
         clip.public_url = stored.url or None
         clip.url_expires_at = stored.url_expires_at
@@ -296,10 +391,12 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
         clip.sha256 = stored.sha256
         clip.generated_at = ctx.clock()
         clip.error = None
+        # The price fixed at submit from what was submitted, not from the file.
+        quote = quoted_charge(clip)
         clip.cost_usd += await record_charge(
             session,
             task,
-            result.charge,
+            quote if quote is not None else result.charge,
             kind="clip",
             metrics=ctx.metrics,
             clip_id=clip.id,

@@ -15,7 +15,7 @@ Provider errors (including `SubmitOutcomeUnknown`) live in `orchestrator.errors`
 
 from __future__ import annotations
 
-from orchestrator.providers.backoff import backoff_delay
+from orchestrator.providers.backoff import backoff_delay, poll_delay
 from orchestrator.providers.base import (
     Aspect,
     Charge,
@@ -49,6 +49,7 @@ from orchestrator.providers.catalogue import (
     quote_speech,
     quote_tokens,
     retirement_problem,
+    unbilled,
 )
 from orchestrator.providers.google import CLIP_SECONDS, GoogleProvider
 from orchestrator.providers.local import LocalProvider
@@ -90,6 +91,7 @@ __all__ = [
     "backoff_delay",
     "charge_for",
     "model_entry",
+    "poll_delay",
     "quote_clip",
     "quote_image",
     "quote_speech",
@@ -97,4 +99,5 @@ __all__ = [
     "rephrase_for_safety",
     "retirement_problem",
     "should_rephrase",
+    "unbilled",
 ]

@@ -374,7 +374,13 @@ _ENTRIES: tuple[ModelEntry, ...] = (
         id="local-keyframe", capability="image", provider="local", unit="image", source="local"
     ),
     ModelEntry(
-        id="local-clip", capability="video", provider="local", unit="second", source="local"
+        id="local-clip",
+        capability="video",
+        provider="local",
+        unit="second",
+        # ffmpeg on this machine: a few seconds per clip (the poll cadence follows it).
+        expected_latency_s=3.0,
+        source="local",
     ),
     ModelEntry(
         id="local-narration", capability="tts", provider="local", unit="minute", source="local"

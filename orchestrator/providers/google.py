@@ -90,11 +90,20 @@ from orchestrator.providers.google_client import (
 )
 from orchestrator.providers.settings import GoogleSettings
 
-__all__ = ["CLIP_SECONDS", "GoogleProvider", "check_models", "rpc_code_name"]
+__all__ = [
+    "CLIP_SECONDS",
+    "GoogleProvider",
+    "RateLimitListener",
+    "check_models",
+    "rpc_code_name",
+]
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+
+# Hears a 429 on a paid create: (model, seconds to hold back, reason).
+RateLimitListener = Callable[[str, float, str], Awaitable[object]]
 
 # Veo 3.x accepts 4, 6 or 8 second clips; Vertex answers 400 for anything else.
 CLIP_SECONDS = frozenset({4, 6, 8})
@@ -277,8 +286,12 @@ class GoogleProvider:
         credentials: google.auth.credentials.Credentials | None = None,
         client: genai.Client | None = None,
         today: date | None = None,
+        on_rate_limited: RateLimitListener | None = None,
     ) -> None:
         self.settings = settings if settings is not None else GoogleSettings()
+        # Told of every 429 on a paid create (model, seconds to wait, why), before the
+        # retry here: the daemon stores it so every replica holds back.
+        self._on_rate_limited = on_rate_limited
         s = self.settings
         # An unknown or retired model is a configuration error: fail at start, not at
         # the first paid call.
@@ -328,14 +341,20 @@ class GoogleProvider:
             try:
                 return await call()
             except Exception as exc:
-                if retry_rate_limit and is_rate_limited(exc) and attempt < s.rate_limit_retries:
+                limited = is_rate_limited(exc)
+                delay = retry_delay_s(exc) if limited else None
+                if delay is None:
+                    delay = min(s.rate_limit_max_s, s.rate_limit_initial_s * 2.0**attempt)
+                if limited and submit and self._on_rate_limited is not None:
+                    # Told before the retry (or the give-up): every replica holds back.
+                    await self._on_rate_limited(
+                        model, delay, f"{action}: 429 RESOURCE_EXHAUSTED from Vertex"
+                    )
+                if retry_rate_limit and limited and attempt < s.rate_limit_retries:
                     # 429 RESOURCE_EXHAUSTED: Vertex refused the request before doing any
                     # work (quota or shared capacity), so no operation was created and
                     # nothing billed; sending it again cannot pay twice. This is the only
                     # error a paid create is retried on: a timeout or 5xx may have started it.
-                    delay = retry_delay_s(exc)
-                    if delay is None:
-                        delay = min(s.rate_limit_max_s, s.rate_limit_initial_s * 2.0**attempt)
                     attempt += 1
                     self._log.warning(
                         "provider_rate_limited", operation=action, attempt=attempt, wait_s=delay

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.errors import ConfigError
 from orchestrator.providers.base import ProviderSet
 from orchestrator.providers.catalogue import CAPABILITIES, ENV_VARS, Capability
-from orchestrator.providers.google import GoogleProvider, check_models
+from orchestrator.providers.google import GoogleProvider, RateLimitListener, check_models
 from orchestrator.providers.local import (
     CLIP_MODEL,
     KEYFRAME_MODEL,
@@ -62,8 +62,14 @@ class ProviderRegistry:
         local: LocalProviderSettings,
         *,
         local_provider: LocalProvider | None = None,
+        on_rate_limited: RateLimitListener | None = None,
     ) -> None:
-        """`local_provider` replaces the one built from `local` (demos and tests share one)."""
+        """`local_provider` replaces the one built from `local` (demos and tests share one).
+
+        `on_rate_limited` hears every 429 on a paid create (the daemon backs off the
+        whole cluster: orchestrator/pipeline/pacing.py).
+        """
+        self._on_rate_limited = on_rate_limited
         self._google = google
         self._local_settings = local
         self._local = local_provider
@@ -143,7 +149,7 @@ class ProviderRegistry:
         settings = self._google.model_copy(
             update={f"{n}_model": v for n, v in models.items() if n in _CAPABILITIES}
         )
-        google = GoogleProvider(settings)
+        google = GoogleProvider(settings, on_rate_limited=self._on_rate_limited)
         return ProviderSet(
             "google",
             google,

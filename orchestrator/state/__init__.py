@@ -7,7 +7,7 @@ and leases: `claims.py`.
 
 from __future__ import annotations
 
-from orchestrator.state.claims import claim_next, heartbeat, release
+from orchestrator.state.claims import WOKEN, claim_next, heartbeat, readopt_dead, release
 from orchestrator.state.clips import (
     CLIP_TRANSITIONS,
     FINISHED,
@@ -58,6 +58,7 @@ __all__ = [
     "TRANSITIONS",
     "USABLE",
     "WAITING_ON_HUMAN",
+    "WOKEN",
     "Actor",
     "ClipStatus",
     "KeyframeStatus",
@@ -75,6 +76,7 @@ __all__ = [
     "install_labels",
     "is_allowed",
     "notion_status_options",
+    "readopt_dead",
     "release",
     "render_labels",
     "reset_labels",

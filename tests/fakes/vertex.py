@@ -50,6 +50,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -324,6 +325,8 @@ class FakeVertex:
     seconds_until_done: float = 0.0
     # Added before every response (ms-scale in tests).
     latency_s: float = 0.0
+    # The clock seconds_until_done is measured on (a test's fake clock, in seconds).
+    clock: Callable[[], float] = time.monotonic
     # Replaces the JSON text generateContent returns (e.g. invalid JSON).
     json_text: str | None = None
     # Thinking tokens a JSON (storyboard) answer reports in usageMetadata.
@@ -479,7 +482,7 @@ class FakeVertex:
         """An operation that stays pending, as if created by an earlier daemon run."""
         resource = f"projects/bench/locations/us-central1/publishers/google/models/{model}"
         name = f"{resource}/operations/{uuid.uuid4()}"
-        op = FakeOperation(name, model, prompt, 1, time.monotonic(), {}, outcome="never")
+        op = FakeOperation(name, model, prompt, 1, self.clock(), {}, outcome="never")
         with self._lock:
             self.operations[name] = op
             self.accepted_creates[prompt] += 1
@@ -777,7 +780,7 @@ class FakeVertex:
             return self._error(400, message, _bad_request("instances[0].prompt", message))
         name = f"{resource}/operations/{uuid.uuid4()}"
         op = FakeOperation(
-            name, model, prompt, attempt, time.monotonic(), body, latency_s=self.seconds_until_done
+            name, model, prompt, attempt, self.clock(), body, latency_s=self.seconds_until_done
         )
         with self._lock:
             for rule in self._rules:
@@ -802,7 +805,7 @@ class FakeVertex:
             op = self.operations.get(name)
             if op is None:
                 return self._error(404, f"Operation {name} not found.")
-            now = time.monotonic()
+            now = self.clock()
             op.polls += 1
             op.poll_times.append(now)
             self.poll_calls[name] += 1

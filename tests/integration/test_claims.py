@@ -104,3 +104,30 @@ async def test_concurrent_claimers_never_share_a_task(
     ids = [i for got in claimed.values() for i in got]
     assert sorted(ids) == sorted(set(ids))
     assert len(ids) == 40
+
+
+async def test_a_wake_during_the_step_survives_the_release(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from sqlalchemy import update
+
+    from orchestrator.state.claims import WOKEN
+
+    task = await make_task(sessions, Status.QUEUED)
+    claimed = await claim_next(sessions, "w1", RUNNABLE, lease=LEASE)
+    assert claimed is not None
+    # The operation poller wakes the task (its last clip finished) while the step runs ...
+    async with sessions() as session, session.begin():
+        await session.execute(update(Task).where(Task.id == task.id).values(not_before=WOKEN))
+    # ... then the step ends, asking to be looked at in an hour: the wake wins.
+    async with sessions() as session, session.begin():
+        await release(session, task.id, "w1", not_before=utcnow() + timedelta(hours=1))
+    async with sessions() as session:
+        row = await session.get(Task, task.id)
+        assert row is not None
+        assert row.not_before == WOKEN
+    assert await claim_next(sessions, "w2", RUNNABLE, lease=LEASE) is not None
+    # Without a wake, the step's own time holds.
+    async with sessions() as session, session.begin():
+        await release(session, task.id, "w2", not_before=utcnow() + timedelta(hours=1))
+    assert await claim_next(sessions, "w3", RUNNABLE, lease=LEASE) is None

@@ -22,6 +22,7 @@ TABLES = {
     "review_lines",
     "review_visits",
     "sync_state",
+    "provider_pacing",
     "alembic_version",
 }
 

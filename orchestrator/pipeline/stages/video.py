@@ -14,10 +14,23 @@ resubmission within the channel's rephrase bound. Every one of these moves is a
 guarded clip transition (state/clips.py): two workers can never both submit the same
 attempt. The operation poller (pipeline/operations.py) takes a clip from `polling` to
 its end.
+
+Pacing: every create first takes a cluster-wide slot of the model's quota
+(pipeline/pacing.py) before the clip is marked `submitting`, so a wait for a slot is
+never mistaken for a lost submission. In-flight operations are capped by the generous
+REELGATE_PROVIDER_CONCURRENCY; the price of each create is fixed here, from what is
+submitted, and recorded on the clip (`quoted_charge`) for the poller to charge.
+
+Once everything is submitted the step waits for the poller: it returns the latest
+operation deadline as its next look, and the poller wakes it (not_before = WOKEN)
+when the task's last clip finishes, so a task waiting on operations costs nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -39,6 +52,7 @@ from orchestrator.pipeline.budget import clip_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import ensure_local, task_ref
 from orchestrator.pipeline.gates import reach_gate
+from orchestrator.pipeline.latency import expected_latency, next_poll_delay
 from orchestrator.pipeline.ledger import record_blocked
 from orchestrator.pipeline.notion_out import (
     comment,
@@ -51,6 +65,7 @@ from orchestrator.pipeline.notion_out import (
 from orchestrator.pipeline.queries import aspect_of, load_all, load_clips, load_keyframes
 from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import ClipRequest, Image
+from orchestrator.providers.catalogue import quote_clip
 from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import FINISHED, IN_FLIGHT, USABLE, ClipStatus, transition_clip
 from orchestrator.state.status import Status, stage_named
@@ -76,6 +91,9 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 STAGE = stage_named("video")
+_rng = random.Random()
+# Creates in flight at once within one step (each is one HTTP round trip).
+_SUBMITS_AT_ONCE = 4
 GATE_HINT = (
     "Watch the clips below or in the Videos table. Set Status to {status:video_approved}, or to "
     "{status:video_error} and write in Error Log which clips to regenerate "
@@ -148,17 +166,42 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             await session.execute(select(func.count(Clip.id)).where(Clip.status.in_(IN_FLIGHT)))
         ).scalar_one()
     capacity = max(0, ctx.settings.provider_concurrency - int(in_flight))
-    for clip_id in todo[:capacity]:
-        await _submit(ctx, task_id, clip_id)
+    await _submit_all(ctx, task_id, todo[:capacity])
 
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         assert task is not None
         clips, kfs = await load_all(session, task_id)
-        if any(c.status not in FINISHED or needs_generation(c, kfs) for c in clips):
+        if any(needs_generation(c, kfs) for c in clips):
+            # Held back by the in-flight cap (or a refused create): look again soon.
             return ctx.clock() + timedelta(seconds=ctx.settings.operation_poll_seconds)
+        if any(c.status not in FINISHED for c in clips):
+            # Everything is submitted: the poller wakes us when the last clip is in.
+            # The latest deadline is only the safety net (the poller times it out then).
+            deadlines = [c.deadline_at for c in clips if c.deadline_at is not None]
+            fallback = ctx.clock() + timedelta(seconds=ctx.settings.clip_deadline_seconds)
+            return max([*deadlines, fallback]) if deadlines else fallback
     await _arrive_at_gate(ctx, task_id)
     return None
+
+
+async def _submit_all(ctx: PipelineContext, task_id: int, clip_ids: list[int]) -> None:
+    """Submit `clip_ids`, a few creates at a time (each one still exactly once).
+
+    The quota is enforced by the pacer, not here: this only keeps the round trips of
+    an 18-clip fan-out from adding up one after another. A transient refusal of one
+    create fails the step (it is retried) once the others have gone out.
+    """
+    gate = asyncio.Semaphore(_SUBMITS_AT_ONCE)
+
+    async def one(clip_id: int) -> None:
+        async with gate:
+            await _submit(ctx, task_id, clip_id)
+
+    results = await asyncio.gather(*(one(i) for i in clip_ids), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 async def _handle_lost_submissions(
@@ -232,6 +275,27 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
     # Frames first: a missing file must fail the step before the clip is marked
     # "submitting", or it would look like a crash mid-call (lost) with nothing sent.
     start_image, end_image = await _frame(ctx, task_id, start), await _frame(ctx, task_id, end)
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        providers = ctx.providers_for(ctx.channels.get(task.channel))
+    model = providers.models.get("video")
+    # The price is fixed now, from what is submitted (model, seconds, resolution,
+    # audio): the poller charges exactly this, whatever file comes back.
+    quote = (
+        quote_clip(
+            model,
+            clip.seconds,
+            resolution=providers.video_resolution,
+            with_audio=providers.video_audio,
+        )
+        if model
+        else None
+    )
+    # A slot of the model's create quota, cluster-wide; waited for before the clip is
+    # marked submitting (a crash while waiting loses nothing).
+    if model:
+        await ctx.create_pacer.acquire(model)
     async with ctx.sessions() as session, session.begin():
         task = await session.get(Task, task_id)
         clip = await session.get(Clip, clip_id)
@@ -240,7 +304,14 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
         channel = ctx.channels.get(task.channel)
         _, kfs = await load_all(session, task_id)
         start, end = kfs[clip.number], kfs[clip.number + 1]
-        await transition_clip(session, clip, ClipStatus.SUBMITTING, attempt=clip.attempt + 1)
+        await transition_clip(
+            session,
+            clip,
+            ClipStatus.SUBMITTING,
+            attempt=clip.attempt + 1,
+            quoted_charge=dataclasses.asdict(quote) if quote is not None else None,
+            poll_owner=None,
+        )
         clip.start_keyframe_attempt = start.attempt
         clip.end_keyframe_attempt = end.attempt
         clip.operation_name = None
@@ -287,14 +358,21 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
             assert task is not None
             assert clip is not None
             await transition_clip(session, clip, ClipStatus.POLLING, operation_name=name)
+            latency = await expected_latency(ctx, session, channel, model)
             clip.submitted_at = ctx.clock()
-            clip.next_poll_at = clip.submitted_at + timedelta(
-                seconds=ctx.settings.clip_poll_initial_seconds
-            )
+            clip.next_poll_at = clip.submitted_at + next_poll_delay(ctx, 0, latency, _rng)
             clip.deadline_at = clip.submitted_at + timedelta(
                 seconds=ctx.settings.clip_deadline_seconds
             )
-        bound.info("submit_clip", operation=name, at=now.isoformat())
+        # The operation loop of this process sleeps until the next due poll: tell it.
+        ctx.operations_changed.set()
+        bound.info(
+            "submit_clip",
+            operation=name,
+            at=now.isoformat(),
+            expected_latency_s=round(latency, 3),
+            usd=quote.usd if quote is not None else None,
+        )
 
 
 async def _submit_unknown(
