@@ -86,28 +86,10 @@ def median(values: list[float]) -> float:
 
 
 def expected_latency_config(seconds: float) -> tuple[dict[str, str], dict[str, str]]:
-    """(environment, channel TOML lines) that tell the daemon an operation takes `seconds`.
-
-    Issue 14 gives the model catalogue an expected latency per model, overridable per
-    channel. When the channel model has such a field, the bench sets it in the channels
-    file. Otherwise (main before that work) it sets what main has instead: the first
-    poll at the expected latency, polls every 10 % of it after that, and the operation
-    loop waking as often. Adapting the bench to the final name is this one function.
-    """
-    from orchestrator.channels import ChannelConfig
-
-    for name in ("expected_latency_s", "video_expected_latency_s", "expected_video_latency_s"):
-        if name in ChannelConfig.model_fields:
-            return {}, {name: f"{seconds}"}
-    tenth = f"{max(0.1, seconds / 10):.3f}"
-    return (
-        {
-            "REELGATE_CLIP_POLL_INITIAL_SECONDS": f"{seconds}",
-            "REELGATE_CLIP_POLL_MAX_SECONDS": tenth,
-            "REELGATE_OPERATION_POLL_SECONDS": tenth,
-        },
-        {},
-    )
+    """(environment, channel TOML lines) that tell the daemon an operation takes `seconds`:
+    the channel's `expected_clip_latency_s`, which sets the first poll and the back-off
+    (docs/operations.md, "How polling and pacing work")."""
+    return {}, {"expected_clip_latency_s": f"{seconds}"}
 
 
 # ---- database --------------------------------------------------------------------------

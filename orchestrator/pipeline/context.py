@@ -42,6 +42,7 @@ class PipelineContext:
     def notion_settings(self) -> NotionSettings:
         # model_construct: the defaults, without reading the environment.
         return self.notion or NotionSettings.model_construct()
+
     # Cluster-wide create slots (built from `sessions` and the settings when None).
     pacer: CreatePacer | None = None
     # Set by a submit in this process: the operation loop looks at its schedule again.
