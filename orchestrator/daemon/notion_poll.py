@@ -22,7 +22,7 @@ from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.drift import resolve_drift
 from orchestrator.pipeline.settle import due_for_confirmation
 from orchestrator.pipeline.sync import apply_task_pages, apply_video_rows
-from orchestrator.pipeline.trash import due_trash_checks
+from orchestrator.pipeline.trash import due_trash_checks, release_strays
 from orchestrator.state.status import Status
 
 __all__ = ["NotionPoller"]
@@ -101,7 +101,8 @@ class NotionPoller:
         A restored page is reconciled by the read (pipeline/trash.py). No page in
         the trash: no request.
         """
-        async with self._ctx.sessions() as session:
+        async with self._ctx.sessions() as session, session.begin():
+            await release_strays(session)
             pages = [str(p) for p in (await session.execute(due_trash_checks(now))).scalars()]
         if not pages:
             return 0

@@ -33,7 +33,12 @@ from orchestrator.pipeline.notion_out import comment, enqueue
 from orchestrator.pipeline.stages import stage_for
 from orchestrator.state.status import Status
 
-__all__ = ["due_trash_checks", "hold_page_writes", "reconcile_restored_page"]
+__all__ = [
+    "due_trash_checks",
+    "hold_page_writes",
+    "reconcile_restored_page",
+    "release_strays",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -159,3 +164,25 @@ async def reconcile_restored_page(session: AsyncSession, task: Task, now: dateti
         )
     )
     log.info("reconcile_restored_page", task=task.id, page=task.notion_page_id, held=held)
+
+
+async def release_strays(session: AsyncSession) -> int:
+    """Release writes held for a page no longer in the trash.
+
+    A worker that loaded its task before the restore may queue a write marked held
+    just after the held ones were released; this sends it too (one query per poll).
+    """
+    result = await session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.sent_at.is_(None),  # ix_outbox_pending: unsent rows only
+            OutboxItem.held.is_(True),
+            OutboxItem.task_id.in_(select(Task.id).where(Task.page_trashed_at.is_(None))),
+        )
+        .values(held=False)
+        .execution_options(synchronize_session=False)
+    )
+    released = int(result.rowcount)  # type: ignore[attr-defined]
+    if released:
+        log.info("release_stray_held_writes", released=released)
+    return released
