@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import socket
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -89,9 +88,11 @@ async def _act(env: PipelineEnv, row: Row) -> str:
     elif row.setup == "provider_down":
         ctx = env.runtime.ctx
         await NotionPoller(ctx, env.runtime.notion).poll_once()
-        ctx.clock = lambda: utcnow() - timedelta(days=1)  # every retry due at once
+        now = [utcnow()]
+        ctx.clock = lambda: now[0]  # each retry made due by moving the clock to it
         for n in range(3):  # start, then two failed storyboard calls
             assert await Worker(ctx, f"w{n}").run_once()
+            now[0] = (await env.task(page)).not_before or now[0]
         await _drain(env)
     if row.then is not None:
         env.review(page, row.then)
