@@ -297,3 +297,21 @@ async def test_every_bad_input_gets_a_visible_answer_and_nothing_is_lost(
                 last = said[-1][:300] if said else "(no comment)"
                 failures.append(f"{row.did}: no comment with {row.says!r}; last: {last!r}")
     assert not failures, "\n".join(failures)
+
+
+def test_the_bad_input_table_holds_at_least_40_inputs_each_with_its_outcome() -> None:
+    """One table in three parts, each run by the driver its inputs need: page and
+    review input here; settings, huge fields and property drift
+    (bad_input_rows_inputs: the CLI line, the comment, /readyz); trash, verdict
+    conflicts, unknown channels and provider outages (bad_input_rows_lifecycle)."""
+    from tests.integration.bad_input_rows_inputs import ROWS as INPUTS
+    from tests.integration.bad_input_rows_lifecycle import ROWS as LIFECYCLE
+
+    outcomes = (
+        [(row.did, row.shows, row.says) for row in ROWS]
+        + [(row.given, row.outcome, row.expect) for row in INPUTS]
+        + [(row.id, row.status, row.says or "") for row in LIFECYCLE]
+    )
+    assert len(outcomes) >= 40
+    assert len({given for given, _, _ in outcomes}) == len(outcomes)
+    assert all(shows for _, shows, _ in outcomes)  # every row names what is seen
