@@ -312,6 +312,7 @@ def test_the_bad_input_table_holds_at_least_40_inputs_each_with_its_outcome() ->
         + [(row.given, row.outcome, row.expect) for row in INPUTS]
         + [(row.id, row.status, row.says or "") for row in LIFECYCLE]
     )
-    assert len(outcomes) >= 40
-    assert len({given for given, _, _ in outcomes}) == len(outcomes)
+    inputs = {given for given, _, _ in outcomes}  # one input may show in two places
+    assert len(inputs) >= 40
+    assert len(set(outcomes)) == len(outcomes)
     assert all(shows for _, shows, _ in outcomes)  # every row names what is seen
