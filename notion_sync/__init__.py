@@ -20,6 +20,8 @@ from notion_sync.schema import (
     StatusOption,
     check_schema,
     ensure_schema,
+    fix_for_missing,
+    missing_property,
     property_names,
     setup_notion,
 )
@@ -46,6 +48,8 @@ __all__ = [
     "VideoRow",
     "check_schema",
     "ensure_schema",
+    "fix_for_missing",
+    "missing_property",
     "poll_tasks",
     "poll_videos",
     "property_names",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.cli.app import app
+from orchestrator.cli.errors import run_cli
 
 # Command modules: importing them registers their commands.
 from orchestrator.cli import db_cmds, demo_cmds, notion_cmds, run_cmds  # noqa: F401  isort: skip
@@ -10,10 +11,8 @@ from orchestrator.cli import estimate_cmds  # noqa: F401  isort: skip
 from orchestrator.cli import report_cmds, review_cmds  # noqa: F401  isort: skip
 from orchestrator.cli import admin_cmds  # noqa: F401  isort: skip
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run_cli"]
 
 
 def main() -> None:
-    from orchestrator.cli.errors import run_cli
-
     run_cli(app)

@@ -8,6 +8,7 @@ from orchestrator.daemon.health import (
     HealthServer,
     Readiness,
     ReadinessCheck,
+    all_ready,
     build_health_app,
     database_readiness,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "ReadinessCheck",
     "Supervisor",
     "WebhookSettings",
+    "all_ready",
     "build_health_app",
     "database_readiness",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.db.engine import create_engine, is_postgres, redact_url, session_factory
+from orchestrator.db.engine import create_engine, is_postgres, ping, redact_url, session_factory
 from orchestrator.db.migrate import alembic_config, upgrade, upgrade_to_head
 from orchestrator.db.models import (
     Base,
@@ -35,6 +35,7 @@ __all__ = [
     "alembic_config",
     "create_engine",
     "is_postgres",
+    "ping",
     "redact_url",
     "session_factory",
     "upgrade",

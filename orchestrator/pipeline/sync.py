@@ -230,6 +230,9 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
             task=task,
             metrics=ctx.metrics,
         )
+        if task is not None:
+            # A review's confirming read waits another settle time, not every tick.
+            task.review_input_at = now
         bound.warning("skip_page_schema_drift", missing=list(page.missing))
         return
 
