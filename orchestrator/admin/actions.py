@@ -23,6 +23,7 @@ from orchestrator.errors import AdminError
 from orchestrator.pipeline.notion_out import comment, enqueue, supersede_status_writes
 from orchestrator.pipeline.stages import STAGE_MODULES, stage_for
 from orchestrator.pipeline.steps import RUNNABLE, page_problems
+from orchestrator.state.claims import WOKEN
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Status, allowed_moves, stage_named
 
@@ -80,7 +81,7 @@ async def _human_move(
     enqueue(session, task, SetTaskStatus(page_id=task.notion_page_id, status_label=to.label))
     comment(session, task, message)
     if to is Status.QUEUED:
-        task.not_before = None
+        task.not_before = WOKEN
 
 
 async def cancel_task(session: AsyncSession, task: Task, *, by: str, now: datetime) -> str:
@@ -161,7 +162,7 @@ async def retry_task(
         # No move to make: the task waits for a worker (a back-off after an error,
         # or clips rendering). Clear the wait so the next free worker takes it.
         waited = task.not_before
-        task.not_before = None
+        task.not_before = WOKEN
         session.add(
             Event(
                 task_id=task.id,

@@ -35,6 +35,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.db.models import Clip, Task
+from orchestrator.state.claims import WOKEN
 from orchestrator.state.status import STAGES
 
 __all__ = [
@@ -98,7 +99,7 @@ async def observe_review_input(
     first_seen = task.review_input_at or now
     if go_ahead or settle_seconds <= 0 or now - first_seen >= timedelta(seconds=settle_seconds):
         task.review_settled_hash = current
-        task.not_before = None  # the worker waiting on these notes looks now
+        task.not_before = WOKEN  # the worker waiting on these notes looks now
         return True
     return False
 

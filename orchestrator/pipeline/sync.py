@@ -41,6 +41,7 @@ from orchestrator.pipeline.settle import observe_review_input
 from orchestrator.pipeline.stages import stage_for
 from orchestrator.pipeline.steps import page_problems
 from orchestrator.pipeline.trash import hold_page_writes, reconcile_restored_page
+from orchestrator.state.claims import WOKEN
 from orchestrator.state.machine import explain_refusal, transition
 from orchestrator.state.status import STAGES, Status, allowed_moves, is_allowed
 from reelgate.errors import ReelgateError
@@ -135,7 +136,7 @@ async def _follow_references(session: AsyncSession, page: TaskPage) -> None:
     task.reference_sources = [ref.to_json() for ref in page.references]
     if Status(task.status) is Status.STORYBOARD_ERROR:
         # A re-plan waiting on bad references looks again now the page changed.
-        task.not_before = None
+        task.not_before = WOKEN
 
 
 _READY = {s.ready: s for s in STAGES}
@@ -337,7 +338,7 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
             fields["review_completed"] = now.isoformat()
         update_task_fields(session, task, **fields)
         if status is Status.QUEUED:
-            task.not_before = None
+            task.not_before = WOKEN
             if not task.resume_status:
                 # Failed before it started (e.g. a bad Clip Seconds): read the fixed values.
                 _copy_fields(ctx, task, page)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 from notion_sync.ops import op_adapter
 from orchestrator.cli import app
 from orchestrator.db import Event, OutboxItem, Task
+from orchestrator.state.claims import WOKEN
 from tests.helpers.admin_seed import (
     OPERATION,
     PAGE_ID,
@@ -221,7 +222,7 @@ def test_cancel_then_resume_go_through_the_guarded_moves_with_audit_and_notion_w
     assert (task.status, task.resume_status, task.not_before) == (
         "queued",
         "generating_video",
-        None,
+        WOKEN,  # "look now": a step running at that moment can't overwrite it
     )
     labels = [
         op["status_label"]
@@ -421,7 +422,7 @@ def test_retry_wakes_a_task_waiting_on_a_back_off(db_url: str) -> None:
     assert result.exit_code == 0, result.output
     assert "Generating Video; a worker picks it up now." in result.stdout
     task = _task(db_url, seeded.task_id)
-    assert (task.status, task.not_before) == ("generating_video", None)
+    assert (task.status, task.not_before) == ("generating_video", WOKEN)
     event = rows(db_url, Event, task_id=seeded.task_id)[-1]
     assert (event.kind, event.actor, event.from_status) == ("retry", "human", "generating_video")
     assert "it was waiting until" in event.note
@@ -476,7 +477,7 @@ def test_actions_on_an_unreachable_database_say_so_in_one_line() -> None:
     ):
         result = _run(url, *args)
         assert result.exit_code == 2, args
-        assert "cannot read" in result.output
+        assert "cannot use the database" in result.output
         assert "s3cretpass" not in result.output
         assert "Traceback" not in result.output
 
