@@ -262,6 +262,11 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     dead: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Writes with the same key may be sent as one (notion_sync.ops.merge_key); None: never.
+    merge_key: Mapped[str | None] = mapped_column(String(160), nullable=True, index=True)
+    # An intermediate write waits until then for a later write of its key to ride
+    # along with (the drainer sends it alone only once this has passed).
+    hold_until: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class ReviewLine(Base):
