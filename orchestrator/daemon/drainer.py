@@ -70,16 +70,15 @@ def _page_trashed(exc: NotionError) -> bool:
     return exc.status == 400 and "is archived" in str(exc)
 
 
-async def pending_count(session: AsyncSession) -> int:
-    return int(
-        (
-            await session.execute(
-                select(func.count(OutboxItem.id)).where(
-                    OutboxItem.sent_at.is_(None), OutboxItem.dead.is_(False)
-                )
-            )
-        ).scalar_one()
+async def pending_count(session: AsyncSession, *, due_at: datetime | None = None) -> int:
+    """Writes not sent yet; with `due_at`, only those due by then (held intermediate
+    writes wait for a later write to ride with: they are not work to do now)."""
+    query = select(func.count(OutboxItem.id)).where(
+        OutboxItem.sent_at.is_(None), OutboxItem.dead.is_(False)
     )
+    if due_at is not None:
+        query = query.where(OutboxItem.hold_until.is_(None) | (OutboxItem.hold_until <= due_at))
+    return int((await session.execute(query)).scalar_one())
 
 
 @dataclass(frozen=True)
