@@ -22,7 +22,8 @@ from notion_sync.client import NotionClient
 from notion_sync.local_api.server import LocalNotionServer
 from notion_sync.ops import Comment, NotionOp, SetTaskStatus, UpdateTask, UpsertVideoRow
 from notion_sync.writer import NotionWriter
-from orchestrator.daemon.drainer import OutboxDrainer
+from orchestrator.admin.outbox import outbox_health
+from orchestrator.daemon.drainer import OutboxDrainer, pending_count
 from orchestrator.db.models import Clip, OutboxItem, Task
 from orchestrator.db.types import utcnow
 from orchestrator.pipeline.notion_out import INTERMEDIATE_ROW_HOLD, sync_clip_row
@@ -369,3 +370,29 @@ async def test_status_write_goes_right_after_its_rows_not_after_other_backlog(
     assert max(comments) < b_status[0]
     assert rig.env.status(a) == "Video Ready"
     assert (await rig.items())[status].sent_at is not None
+
+
+async def test_a_held_write_is_not_counted_as_the_outbox_falling_behind(rig: Rig) -> None:
+    now = utcnow()
+    async with rig.env.sessions() as session, session.begin():
+        task = await session.get(Task, rig.task_ids["A"])
+        assert task is not None
+        session.add(
+            OutboxItem(
+                task_id=task.id,
+                page_id=task.notion_page_id,
+                kind="upsert_video_row",
+                op=UpsertVideoRow(
+                    task_page_id=task.notion_page_id, clip_number=1, fields={}
+                ).model_dump(mode="json"),
+                created_at=now - timedelta(minutes=20),
+                hold_until=now + timedelta(minutes=10),
+            )
+        )
+    async with rig.env.sessions() as session:
+        assert await outbox_health(session, now) == (0, 0.0)
+        assert await pending_count(session, due_at=now) == 0
+        assert await pending_count(session) == 1
+        # Once its hold has passed, it ages like any other write.
+        later = now + timedelta(minutes=15)
+        assert await outbox_health(session, later) == (0, 300.0)
