@@ -178,7 +178,10 @@ class OutboxDrainer:
             pending = await self._pending(session)
             order = plan_round(pending, now, self._batch)
             loaded = await self._load(session, order)
-            seq = [(loaded[i], op_adapter.validate_python(loaded[i].op)) for i in order]
+            # (An item settled meanwhile, by a person through `reelgate outbox`, is gone.)
+            seq = [
+                (loaded[i], op_adapter.validate_python(loaded[i].op)) for i in order if i in loaded
+            ]
             keys = {k for _, op in seq if (k := stored_merge_key(op)) is not None}
             # Held writes of the same properties ride along with the chosen ones.
             for item in await self._held(session, keys, now, set(order)):
@@ -225,7 +228,15 @@ class OutboxDrainer:
         if not ids:
             return {}
         rows = (
-            (await session.execute(select(OutboxItem).where(OutboxItem.id.in_(list(ids)))))
+            (
+                await session.execute(
+                    select(OutboxItem).where(
+                        OutboxItem.id.in_(list(ids)),
+                        OutboxItem.sent_at.is_(None),
+                        OutboxItem.dead.is_(False),
+                    )
+                )
+            )
             .scalars()
             .all()
         )
