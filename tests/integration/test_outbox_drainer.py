@@ -300,7 +300,7 @@ async def test_an_intermediate_write_rides_with_the_rows_next_write(rig: Rig) ->
     # With no later write, a held one goes alone once its hold has passed.
     await _queue_row(rig, "A", 1, ClipStatus.APPROVED, intermediate=True)
     assert await rig.drainer.drain_once() == 0
-    rig.advance(INTERMEDIATE_ROW_HOLD.total_seconds() + 1)
+    rig.now[0] = utcnow() + INTERMEDIATE_ROW_HOLD + timedelta(seconds=1)
     assert await rig.drainer.drain_once() == 1
     assert [_row_status(r) for r in await query_all(rig.server, "Videos")] == ["Approved"]
 
