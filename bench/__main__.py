@@ -1,7 +1,7 @@
 """Run every `bench/bench_*.py` module's `main()`: `python -m bench [-v] [--quick] [name ...]`.
 
-`--quick` is passed to the benchmarks whose `main` takes `quick` (small operation
-latency, fewer clips: a check that the rig works, not a measurement).
+`--quick` runs each benchmark that takes a `quick` argument at a small size (small
+operation latency, fewer clips): a smoke test that the rig still works, not a measurement.
 """
 
 from __future__ import annotations

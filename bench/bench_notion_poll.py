@@ -23,7 +23,8 @@ from notion_sync.schema import StatusOption, setup_notion
 from notion_sync.settings import NotionSettings
 from orchestrator.state.status import notion_status_options
 
-SIZES = (10, 100, 1000, 3000)
+SIZES = (10, 100, 1000, 3000, 10_000)
+QUICK_SIZES = (10, 100)
 
 
 async def _measure(size: int) -> dict[str, float]:
@@ -74,8 +75,8 @@ async def _measure(size: int) -> dict[str, float]:
     }
 
 
-async def main() -> None:
-    rows = [await _measure(size) for size in SIZES]
+async def main(quick: bool = False) -> None:
+    rows = [await _measure(size) for size in (QUICK_SIZES if quick else SIZES)]
     base = rows[0]
     print(f"{'pages':>6} {'first poll req':>15} {'idle req':>9} {'idle ms':>8} {'req ratio':>10}")
     for row in rows:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 __all__ = [
     "DAEMON_LOG_TOGGLE",
+    "MAX_CHILDREN_PER_APPEND",
     "REVIEW_HISTORY_TOGGLE",
     "AppendBlocks",
     "AppendErrorLog",
@@ -36,6 +37,7 @@ __all__ = [
     "merge_key",
     "op_adapter",
     "page_of",
+    "stored_merge_key",
 ]
 
 
@@ -126,6 +128,9 @@ class UpsertVideoRow(BaseModel):
     clip_number: int
     row_page_id: str | None = None
     fields: dict[str, Any]
+    # False when the drainer knows no create of this row was ever attempted: the
+    # writer then skips the look-up that guards against a duplicate row.
+    find_existing: bool = True
 
 
 class AppendBlocks(BaseModel):
@@ -161,31 +166,75 @@ def page_of(op: NotionOp) -> str:
     return op.task_page_id if isinstance(op, UpsertVideoRow) else op.page_id
 
 
-MergeKey = tuple[str, str] | tuple[str, str, int]
+MergeKey = tuple[str, str] | tuple[str, str, int] | tuple[str, str, str]
+
+# Append block children takes at most 100 children per request; merged appends stay
+# within one request so a merged append is sent whole or not at all (checked
+# 2026-12-01, https://developers.notion.com/reference/request-limits).
+MAX_CHILDREN_PER_APPEND = 100
 
 
 def merge_key(op: NotionOp) -> MergeKey | None:
     """Ops with equal keys may be merged into one write; None: never merged.
 
-    Only property updates merge (a task page's fields; a Videos row, named by its
-    task page and clip number): they are idempotent sets and Notion only needs the
-    last value. Status writes, comments, blocks and log appends are each seen by
-    people, so they keep their order and count.
+    Property updates merge (a task page's fields; a Videos row, named by its task
+    page and clip number): they are idempotent sets and Notion only needs the last
+    value. Appends merge too, in their order, into one request of at most 100
+    children: lines of one toggle, blocks of one page body. Status writes and
+    comments are each seen by people, so they keep their order and count.
     """
     if isinstance(op, UpdateTask):
         return ("task", op.page_id)
     if isinstance(op, UpsertVideoRow):
         return ("row", op.task_page_id, op.clip_number)
+    if isinstance(op, AppendToToggle):
+        return ("toggle", op.page_id, op.title)
+    if isinstance(op, AppendErrorLog):
+        return ("toggle", op.page_id, DAEMON_LOG_TOGGLE)
+    if isinstance(op, AppendBlocks):
+        return ("blocks", op.page_id)
     return None
+
+
+def stored_merge_key(op: NotionOp) -> str | None:
+    """The key the outbox stores to find pending writes of the same properties:
+    only property updates (sets, whose last value wins) are merged across time."""
+    if isinstance(op, UpdateTask):
+        return f"task:{op.page_id}"
+    if isinstance(op, UpsertVideoRow):
+        return f"row:{op.task_page_id}:{op.clip_number}"
+    return None
+
+
+def _children(op: NotionOp) -> int:
+    if isinstance(op, AppendToToggle | AppendErrorLog):
+        return len(op.lines)
+    if isinstance(op, AppendBlocks):
+        return len(op.blocks)
+    return 0
+
+
+def _toggle_lines(op: NotionOp) -> list[list[TextPart]]:
+    if isinstance(op, AppendErrorLog):
+        return [[TextPart(text=line)] for line in op.lines]
+    assert isinstance(op, AppendToToggle)
+    return [list(line) for line in op.lines]
 
 
 def merge(into: NotionOp, op: NotionOp) -> NotionOp:
     """``op`` applied on top of ``into`` (same merge key): later field values win;
-    a Videos row keeps the first known ``row_page_id``."""
+    a Videos row keeps the first known ``row_page_id``; appends are concatenated."""
     if merge_key(into) is None or merge_key(into) != merge_key(op):
         raise ValueError(f"cannot merge {op.kind} into {into.kind}")
     if isinstance(into, UpdateTask) and isinstance(op, UpdateTask):
         return UpdateTask(page_id=into.page_id, fields={**into.fields, **op.fields})
+    if isinstance(into, AppendBlocks) and isinstance(op, AppendBlocks):
+        return AppendBlocks(page_id=into.page_id, blocks=[*into.blocks, *op.blocks])
+    if isinstance(into, AppendToToggle | AppendErrorLog):
+        title = into.title if isinstance(into, AppendToToggle) else DAEMON_LOG_TOGGLE
+        return AppendToToggle(
+            page_id=into.page_id, title=title, lines=[*_toggle_lines(into), *_toggle_lines(op)]
+        )
     assert isinstance(into, UpsertVideoRow)
     assert isinstance(op, UpsertVideoRow)
     return into.model_copy(
@@ -210,13 +259,24 @@ def coalesce(ops: Sequence[NotionOp]) -> list[Coalesced]:
     The result keeps the order of first appearance; an op that never merges stands
     alone. A merged property update is sent where its first op was queued, so it
     may overtake other kinds of writes to its page (a comment, a status write);
-    none of those writes the same properties.
+    none of those writes the same properties. Appends merge only while the result
+    stays within one request (`MAX_CHILDREN_PER_APPEND`), and blocks of a page body
+    never jump over a toggle append of that page (it may create the toggle at the
+    end of the body, so the body keeps its order).
     """
     out: list[Coalesced] = []
     by_key: dict[MergeKey, int] = {}
     for position, op in enumerate(ops):
         key = merge_key(op)
+        if isinstance(op, AppendToToggle | AppendErrorLog):
+            by_key.pop(("blocks", op.page_id), None)
         at = by_key.get(key) if key is not None else None
+        if (
+            at is not None
+            and _children(op)
+            and (_children(out[at].op) + _children(op) > MAX_CHILDREN_PER_APPEND)
+        ):
+            at = None  # full: this append starts the next request
         if at is None:
             if key is not None:
                 by_key[key] = len(out)

@@ -200,7 +200,7 @@ class NotionWriter:
         fields["clip"] = op.clip_number
         fields["task"] = [op.task_page_id]
         row_id = op.row_page_id
-        if row_id is None:
+        if row_id is None and op.find_existing:
             # A create retried after a lost response (or a drainer crash before it
             # stored the id) must not make a second row: look for it first.
             row_id = await self._find_video_row(op.task_page_id, op.clip_number)

@@ -141,19 +141,26 @@ async def pending_writes(session: AsyncSession, task_id: int) -> list[OutboxRow]
 
 
 async def outbox_health(session: AsyncSession, now: datetime) -> tuple[int, float]:
-    """(dead letters not dropped, age in seconds of the oldest unsent write)."""
+    """(dead letters not dropped, age in seconds of the oldest unsent write).
+
+    A held intermediate write (`hold_until`) is waiting by design, not behind: its
+    age counts from the end of its hold.
+    """
     dead = (await session.execute(select(func.count(OutboxItem.id)).where(*_dead()))).scalar_one()
+    due_since = func.coalesce(OutboxItem.hold_until, OutboxItem.created_at)
     oldest = (
         await session.execute(
-            select(OutboxItem.created_at)
+            select(OutboxItem.created_at, OutboxItem.hold_until)
             # Writes held for a page in the trash wait for a person, not for Notion.
             .where(*_pending(), OutboxItem.held.is_(False))
-            .order_by(OutboxItem.created_at)
+            .order_by(due_since)
             .limit(1)
         )
-    ).scalar_one_or_none()
-    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
-    return int(dead), age
+    ).one_or_none()
+    if oldest is None:
+        return int(dead), 0.0
+    since = oldest.hold_until or oldest.created_at
+    return int(dead), max(0.0, (now - since).total_seconds())
 
 
 async def _dead_letter(session: AsyncSession, item_id: int) -> OutboxItem:

@@ -35,6 +35,7 @@ from orchestrator.daemon.runtime import Runtime
 from orchestrator.daemon.supervisor import Supervisor
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
+from orchestrator.db.types import utcnow
 from orchestrator.pipeline.operations import next_due_at, poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
 from orchestrator.pipeline.settle import ERROR_STATUSES
@@ -200,7 +201,7 @@ class Daemon:
             in_flight = (
                 await session.execute(select(func.count(Clip.id)).where(Clip.status.in_(IN_FLIGHT)))
             ).scalar_one()
-            outbox = await pending_count(session)
+            outbox = await pending_count(session, due_at=utcnow())
         if runnable or in_flight or outbox:
             self._last_busy = time.monotonic()
             return False

@@ -1,19 +1,31 @@
 """The outbox drainer: sends queued Notion writes in order, at Notion's pace.
 
 Runs only on the leader, so the client's 2.5 req/s limiter holds cluster-wide.
-Within a batch, property updates of the same page (and of the same Videos row)
-are merged by `notion_sync.ops.coalesce`: they are idempotent sets and Notion
-only needs the last value.
+
+What goes out, and in which order (each round, at most `batch` queued writes):
+- **Causal order.** A status write goes out right after the writes of its page
+  queued before it (the Videos rows and blocks it announces), ahead of other
+  pages' backlog: *Video Ready* shows as soon as its rows are written.
+- **Merging.** Writes that may merge (`notion_sync.ops.coalesce`) become one
+  request: property updates of one page or one Videos row (the last value wins),
+  appends of one toggle or page body (up to 100 children).
+- **Held writes.** An intermediate write (`hold_until` in the future: a row's
+  keyframes, "Generating", progress) is not sent on its own; it rides along with
+  the next write of the same properties, or goes alone once its hold has passed.
 A transient failure stops that page's later writes until the retry, so a page
 never sees its writes out of order; a permanent failure is dead-lettered with
 the reason, and the drain goes on. A write refused because the task page is in
 Notion's trash is neither: the task is cancelled and the page's writes are *held*
 until a read finds the page restored (pipeline/trash.py sends them then).
+
+Enqueuers only ever insert rows; the drainer marks sent exactly the rows it
+merged and sent, so a write queued while a drain is in progress is never lost:
+it goes out with the next round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,6 +42,7 @@ from notion_sync.ops import (
     coalesce,
     op_adapter,
     page_of,
+    stored_merge_key,
 )
 from notion_sync.schema import Kind, missing_property
 from notion_sync.writer import NotionWriter, OpResult
@@ -42,7 +55,7 @@ from orchestrator.pipeline.trash import hold_page_writes
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Status
 
-__all__ = ["OutboxDrainer", "pending_count"]
+__all__ = ["OutboxDrainer", "pending_count", "plan_round"]
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +65,9 @@ class _Group:
     op: NotionOp
     item_ids: list[int] = field(default_factory=list)
     task_id: int | None = None
+    # No create was attempted for any of these rows yet (see `_create_once`).
+    fresh: bool = False
+    counted: bool = False
 
 
 def _page_trashed(exc: NotionError) -> bool:
@@ -59,18 +75,89 @@ def _page_trashed(exc: NotionError) -> bool:
     return exc.status == 400 and "is archived" in str(exc)
 
 
-async def pending_count(session: AsyncSession) -> int:
-    return int(
-        (
-            await session.execute(
-                select(func.count(OutboxItem.id)).where(
-                    OutboxItem.sent_at.is_(None),
-                    OutboxItem.dead.is_(False),
-                    OutboxItem.held.is_(False),
-                )
-            )
-        ).scalar_one()
+async def pending_count(session: AsyncSession, *, due_at: datetime | None = None) -> int:
+    """Writes not sent yet; with `due_at`, only those due by then (held intermediate
+    writes wait for a later write to ride with: they are not work to do now)."""
+    query = select(func.count(OutboxItem.id)).where(
+        OutboxItem.sent_at.is_(None),
+        OutboxItem.dead.is_(False),
+        OutboxItem.held.is_(False),
     )
+    if due_at is not None:
+        query = query.where(OutboxItem.hold_until.is_(None) | (OutboxItem.hold_until <= due_at))
+    return int((await session.execute(query)).scalar_one())
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What the drainer needs to know of a queued write to plan a round."""
+
+    id: int
+    page_id: str
+    kind: str
+    next_attempt_at: datetime | None = None
+    hold_until: datetime | None = None
+
+
+def plan_round(pending: Sequence[Pending], now: datetime, batch: int) -> list[int]:
+    """The ids of queued writes to send this round, in the order to send them.
+
+    Held writes whose hold has not passed are left out (they join a chosen write
+    of the same properties later); a page waiting for a retry sends nothing queued
+    after the write that failed. Status writes come first, each right after the
+    writes of its page queued before it; then the rest, oldest first. A status
+    write whose earlier writes do not fit in the batch waits for the next round.
+    """
+    waiting_from: dict[str, int] = {}
+    for item in pending:
+        if item.next_attempt_at is not None and item.next_attempt_at > now:
+            waiting_from.setdefault(item.page_id, item.id)
+    eligible = [
+        item
+        for item in sorted(pending, key=lambda p: p.id)
+        if not (item.hold_until is not None and item.hold_until > now)
+        and not (item.page_id in waiting_from and item.id >= waiting_from[item.page_id])
+    ]
+    by_page: dict[str, list[Pending]] = {}
+    for item in eligible:
+        by_page.setdefault(item.page_id, []).append(item)
+    chosen: list[int] = []
+    taken: set[int] = set()
+    for status in (item for item in eligible if item.kind == "set_task_status"):
+        if status.id in taken:
+            continue
+        prefix = [
+            item.id
+            for item in by_page[status.page_id]
+            if item.id <= status.id and item.id not in taken
+        ]
+        if len(chosen) + len(prefix) > batch:
+            break
+        chosen.extend(prefix)
+        taken.update(prefix)
+    for item in eligible:
+        if len(chosen) >= batch:
+            break
+        if item.id not in taken:
+            chosen.append(item.id)
+            taken.add(item.id)
+    return chosen
+
+
+def _in_key_order(seq: list[tuple[OutboxItem, NotionOp]]) -> list[tuple[OutboxItem, NotionOp]]:
+    """Writes of the same properties in the order they were queued (by id), in the
+    places the sequence gives them, so that merging lets the later value win."""
+    slots: dict[str, list[int]] = {}
+    for position, (_, op) in enumerate(seq):
+        key = stored_merge_key(op)
+        if key is not None:
+            slots.setdefault(key, []).append(position)
+    out = list(seq)
+    for positions in slots.values():
+        ordered = sorted((seq[p] for p in positions), key=lambda pair: pair[0].id)
+        for position, pair in zip(positions, ordered, strict=True):
+            out[position] = pair
+    return out
 
 
 class OutboxDrainer:
@@ -92,43 +179,29 @@ class OutboxDrainer:
         self._clock = clock
 
     async def drain_once(self) -> int:
-        """Send one batch of due writes; return how many outbox rows were settled."""
+        """Send one round of due writes; return how many outbox rows were settled."""
         now = self._clock()
         async with self._sessions() as session:
-            items = (
-                (
-                    await session.execute(
-                        select(OutboxItem)
-                        .where(
-                            OutboxItem.sent_at.is_(None),
-                            OutboxItem.dead.is_(False),
-                            OutboxItem.held.is_(False),
-                        )
-                        .order_by(OutboxItem.id)
-                        .limit(self._batch)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        due: list[tuple[OutboxItem, NotionOp]] = []
-        waiting_pages: set[str] = set()
-        for item in items:
-            op = op_adapter.validate_python(item.op)
-            page = page_of(op)
-            if item.next_attempt_at is not None and item.next_attempt_at > now:
-                waiting_pages.add(page)  # keep this page's order: wait for the retry
-                continue
-            if page in waiting_pages:
-                continue
-            due.append((item, op))
+            pending = await self._pending(session)
+            order = plan_round(pending, now, self._batch)
+            loaded = await self._load(session, order)
+            # (An item settled meanwhile, by a person through `reelgate outbox`, is gone.)
+            seq = [
+                (loaded[i], op_adapter.validate_python(loaded[i].op)) for i in order if i in loaded
+            ]
+            keys = {k for _, op in seq if (k := stored_merge_key(op)) is not None}
+            # Held writes of the same properties ride along with the chosen ones.
+            for item in await self._held(session, keys, now, set(order)):
+                seq.append((item, op_adapter.validate_python(item.op)))
+        seq = _in_key_order(seq)
         groups = [
             _Group(
                 op=merged.op,
-                item_ids=[due[i][0].id for i in merged.sources],
-                task_id=due[merged.sources[0]][0].task_id,
+                item_ids=[seq[i][0].id for i in merged.sources],
+                task_id=seq[merged.sources[0]][0].task_id,
+                fresh=all(seq[i][0].attempts == 0 for i in merged.sources),
             )
-            for merged in coalesce([op for _, op in due])
+            for merged in coalesce([op for _, op in seq])
         ]
         settled = 0
         blocked: set[str] = set()
@@ -144,10 +217,73 @@ class OutboxDrainer:
             self._metrics.outbox_pending.set(await pending_count(session))
         return settled
 
+    async def _pending(self, session: AsyncSession) -> list[Pending]:
+        rows = await session.execute(
+            select(
+                OutboxItem.id,
+                OutboxItem.page_id,
+                OutboxItem.kind,
+                OutboxItem.next_attempt_at,
+                OutboxItem.hold_until,
+            )
+            # Writes kept for a page in the trash (`held`) wait for its restore.
+            .where(
+                OutboxItem.sent_at.is_(None),
+                OutboxItem.dead.is_(False),
+                OutboxItem.held.is_(False),
+            )
+            .order_by(OutboxItem.id)
+        )
+        return [Pending(r.id, r.page_id, r.kind, r.next_attempt_at, r.hold_until) for r in rows]
+
+    async def _load(self, session: AsyncSession, ids: Sequence[int]) -> dict[int, OutboxItem]:
+        if not ids:
+            return {}
+        rows = (
+            (
+                await session.execute(
+                    select(OutboxItem).where(
+                        OutboxItem.id.in_(list(ids)),
+                        OutboxItem.sent_at.is_(None),
+                        OutboxItem.dead.is_(False),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return {row.id: row for row in rows}
+
+    async def _held(
+        self, session: AsyncSession, keys: set[str], now: datetime, chosen: set[int]
+    ) -> Sequence[OutboxItem]:
+        if not keys:
+            return []
+        rows = (
+            (
+                await session.execute(
+                    select(OutboxItem)
+                    .where(
+                        OutboxItem.sent_at.is_(None),
+                        OutboxItem.dead.is_(False),
+                        OutboxItem.held.is_(False),
+                        OutboxItem.hold_until > now,
+                        OutboxItem.merge_key.in_(sorted(keys)),
+                    )
+                    .order_by(OutboxItem.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [row for row in rows if row.id not in chosen]
+
     async def _send(self, group: _Group) -> bool:
         op = group.op
         if isinstance(op, UpsertVideoRow) and op.row_page_id is None:
             op = await self._with_row_id(op)
+            if op.row_page_id is None and group.fresh:
+                op = await self._create_once(op, group)
         bound = log.bind(op=op.kind, page=page_of(op), task=group.task_id)
         try:
             if isinstance(op, SetTaskStatus) and await self._human_moved_since(op, group):
@@ -275,6 +411,24 @@ class OutboxDrainer:
             return  # moved meanwhile; the next refused write tries again
         log.info("cancel_trashed_task", task=task_id)
 
+    async def _create_once(self, op: UpsertVideoRow, group: _Group) -> UpsertVideoRow:
+        """A row never tried before is created without the look-up that guards a
+        retried create: the attempt is counted first, so after a crash mid-create
+        the retry (attempts > 0) looks before it creates, and never doubles a row."""
+        async with self._sessions() as session, session.begin():
+            counted = (
+                await session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_(group.item_ids), OutboxItem.attempts == 0)
+                    .values(attempts=1)
+                    .execution_options(synchronize_session=False)
+                )
+            ).rowcount  # type: ignore[attr-defined]
+        if counted != len(group.item_ids):
+            return op  # someone else counted meanwhile: look before creating
+        group.counted = True
+        return op.model_copy(update={"find_existing": False})
+
     async def _with_row_id(self, op: UpsertVideoRow) -> UpsertVideoRow:
         async with self._sessions() as session:
             row_id = (
@@ -292,7 +446,11 @@ class OutboxDrainer:
             await session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id.in_(group.item_ids))
-                .values(sent_at=now, attempts=OutboxItem.attempts + 1, last_error=None)
+                .values(
+                    sent_at=now,
+                    attempts=OutboxItem.attempts + (0 if group.counted else 1),
+                    last_error=None,
+                )
                 .execution_options(synchronize_session=False)
             )
             if isinstance(op, SetTaskStatus):
@@ -326,7 +484,7 @@ class OutboxDrainer:
                 .all()
             )
             for item in items:
-                item.attempts += 1
+                item.attempts += 0 if group.counted else 1
                 item.last_error = str(exc)[:2000]
                 retry_after = getattr(exc, "retry_after", None) or 0.0
                 delay = max(retry_after, min(300.0, 2.0**item.attempts))

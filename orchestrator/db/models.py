@@ -307,6 +307,11 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # A write to a task page in the trash: kept, not sent, until the page is restored.
     held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Writes with the same key may be sent as one (notion_sync.ops.merge_key); None: never.
+    merge_key: Mapped[str | None] = mapped_column(String(160), nullable=True, index=True)
+    # An intermediate write waits until then for a later write of its key to ride
+    # along with (the drainer sends it alone only once this has passed).
+    hold_until: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class ReviewLine(Base):

@@ -7,7 +7,7 @@ sent later by the drainer at Notion's pace; nothing here talks to Notion.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -26,8 +26,10 @@ from notion_sync.ops import (
     TextPart,
     UpdateTask,
     UpsertVideoRow,
+    stored_merge_key,
 )
 from orchestrator.db.models import Clip, Keyframe, OutboxItem, Task
+from orchestrator.db.types import utcnow
 from orchestrator.limits import NOTION_FIELD_MAX_CHARS, bound, bound_comment
 from orchestrator.review.lines import log_line
 from orchestrator.state.clips import USABLE, ClipStatus
@@ -38,6 +40,8 @@ from storage.keys import clip_file_name, keyframe_file_name, thumb_file_name
 
 __all__ = [
     "CLIP_ROW_STATUS",
+    "INTERMEDIATE_ROW_HOLD",
+    "PROGRESS_HOLD",
     "blocks",
     "clip_row_fields",
     "comment",
@@ -51,6 +55,7 @@ __all__ = [
     "supersede_status_writes",
     "sync_clip_row",
     "update_task_fields",
+    "update_task_progress",
 ]
 
 # Clip state in the database -> Status option of its row in the Videos table.
@@ -68,7 +73,20 @@ CLIP_ROW_STATUS: dict[ClipStatus, str] = {
 }
 
 
-def enqueue(session: AsyncSession, task: Task, op: NotionOp) -> None:
+# A Videos row is written when a reviewer needs the change: planned (created),
+# ready (file, thumbnail, duration) and the verdict. Other changes (keyframes
+# attached, "Generating") are intermediate: held in the outbox until the row's next
+# write takes them along, and sent alone only if none comes within this time.
+INTERMEDIATE_ROW_HOLD = timedelta(minutes=30)
+# Progress and cost while clips finish: at most about one task-page write per this.
+PROGRESS_HOLD = timedelta(seconds=10)
+
+
+def enqueue(
+    session: AsyncSession, task: Task, op: NotionOp, *, hold: timedelta | None = None
+) -> None:
+    """Queue `op`; with `hold`, it is an intermediate write that waits that long for
+    a later write of the same properties to be sent with (the drainer merges them)."""
     session.add(
         OutboxItem(
             task_id=task.id,
@@ -78,6 +96,8 @@ def enqueue(session: AsyncSession, task: Task, op: NotionOp) -> None:
             # A task page in the trash refuses every write: keep them for its restore
             # (pipeline/trash.py). Videos rows are pages of their own and still go.
             held=task.page_trashed_at is not None and not isinstance(op, UpsertVideoRow),
+            merge_key=stored_merge_key(op),
+            hold_until=utcnow() + hold if hold is not None else None,
         )
     )
 
@@ -170,6 +190,14 @@ def update_task_fields(session: AsyncSession, task: Task, **fields: Any) -> None
     enqueue(session, task, UpdateTask(page_id=task.notion_page_id, fields=fields))
 
 
+def update_task_progress(session: AsyncSession, task: Task, **fields: Any) -> None:
+    """Task-page fields that change as each clip finishes (progress, cost): held
+    briefly so a burst of finishing clips makes one write (see `enqueue`)."""
+    enqueue(
+        session, task, UpdateTask(page_id=task.notion_page_id, fields=fields), hold=PROGRESS_HOLD
+    )
+
+
 def progress_text(clips: Sequence[Clip], total: int) -> str:
     done = sum(1 for c in clips if c.status in USABLE)
     return f"{done}/{total} clips"
@@ -232,9 +260,18 @@ def clip_row_fields(clip: Clip, keyframes: dict[int, Keyframe]) -> dict[str, Any
 
 
 def sync_clip_row(
-    session: AsyncSession, task: Task, clip: Clip, keyframes: dict[int, Keyframe]
+    session: AsyncSession,
+    task: Task,
+    clip: Clip,
+    keyframes: dict[int, Keyframe],
+    *,
+    intermediate: bool = False,
 ) -> None:
-    """Create or update the clip's row in the Videos table (in place, by row id)."""
+    """Create or update the clip's row in the Videos table (in place, by row id).
+
+    Each write carries the whole row, so a held `intermediate` write (keyframes
+    attached, "Generating") loses nothing when the row's next write replaces it.
+    """
     enqueue(
         session,
         task,
@@ -244,6 +281,7 @@ def sync_clip_row(
             row_page_id=clip.notion_row_id,
             fields=clip_row_fields(clip, keyframes),
         ),
+        hold=INTERMEDIATE_ROW_HOLD if intermediate else None,
     )
 
 

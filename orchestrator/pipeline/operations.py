@@ -38,7 +38,7 @@ from orchestrator.pipeline.notion_out import (
     log_error_line,
     progress_text,
     sync_clip_row,
-    update_task_fields,
+    update_task_progress,
 )
 from orchestrator.pipeline.queries import load_keyframes
 from orchestrator.providers.base import (
@@ -405,7 +405,7 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
         ctx.metrics.clips_finished.labels(outcome="complete").inc()
         sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
         clips = (await session.execute(select(Clip).where(Clip.task_id == task.id))).scalars().all()
-        update_task_fields(
+        update_task_progress(
             session,
             task,
             progress=progress_text(list(clips), task.clip_count),

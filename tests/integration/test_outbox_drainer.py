@@ -7,21 +7,27 @@ client, so a 503 reaches the drainer) and a clock the test moves.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from notion_sync.client import NotionClient
 from notion_sync.local_api.server import LocalNotionServer
 from notion_sync.ops import Comment, NotionOp, SetTaskStatus, UpdateTask, UpsertVideoRow
 from notion_sync.writer import NotionWriter
-from orchestrator.daemon.drainer import OutboxDrainer
-from orchestrator.db.models import Clip, OutboxItem
+from orchestrator.admin.outbox import outbox_health
+from orchestrator.daemon.drainer import OutboxDrainer, pending_count
+from orchestrator.db.models import Clip, OutboxItem, Task
+from orchestrator.db.types import utcnow
+from orchestrator.pipeline.notion_out import INTERMEDIATE_ROW_HOLD, sync_clip_row
+from orchestrator.state.clips import ClipStatus
 from tests.fixtures.pipeline import PipelineEnv, make_pipeline_env
 from tests.helpers.notion_inspect import comments_of, query_all
 
@@ -227,3 +233,166 @@ async def test_video_row_is_created_once_then_updated_in_place(rig: Rig) -> None
     assert rows[0]["properties"]["Attempt"]["number"] == 2
     assert rig.server.request_log.count(method="POST", path_prefix="/v1/pages") == creates
     assert rig.server.request_log.count(method="PATCH", path_prefix=f"/v1/pages/{row_id}") == 1
+
+
+# -- merged writes and causal order (issue 14) --------------------------------------
+
+
+async def _queue_row(
+    rig: Rig, title: str, number: int, status: ClipStatus, *, intermediate: bool = False
+) -> None:
+    """A Videos-row write as the pipeline queues it: the whole row, from the database."""
+    async with rig.env.sessions() as session, session.begin():
+        task = await session.get(Task, rig.task_ids[title])
+        assert task is not None
+        clip = (
+            await session.execute(
+                select(Clip).where(Clip.task_id == task.id, Clip.number == number)
+            )
+        ).scalar_one_or_none()
+        if clip is None:
+            clip = Clip(task_id=task.id, number=number, prompt=f"shot {number}")
+            session.add(clip)
+        clip.status = status
+        clip.attempt = max(clip.attempt or 0, 1 if status is not ClipStatus.PLANNED else 0)
+        if status is ClipStatus.COMPLETE:
+            clip.public_url = f"https://media.example/clip_{number:02d}.mp4"
+            clip.duration_s = 8.0
+        await session.flush()
+        sync_clip_row(session, task, clip, {}, intermediate=intermediate)
+
+
+def _row_status(row: dict[str, Any]) -> str:
+    return str(row["properties"]["Status"]["select"]["name"])
+
+
+async def test_pending_writes_to_one_row_become_one_request(rig: Rig) -> None:
+    rig.now[0] = utcnow()
+    await _queue_row(rig, "A", 1, ClipStatus.PLANNED)
+    await _queue_row(rig, "A", 1, ClipStatus.PLANNED, intermediate=True)  # keyframes
+    await _queue_row(rig, "A", 1, ClipStatus.SUBMITTING, intermediate=True)
+    await _queue_row(rig, "A", 1, ClipStatus.POLLING, intermediate=True)
+    await _queue_row(rig, "A", 1, ClipStatus.COMPLETE)
+
+    assert await rig.drainer.drain_once() == 5
+    # One create, no look-up first (no create of this row was ever tried).
+    assert len(rig.server.request_log.entries(path_prefix="/v1/")) == 1
+    rows = await query_all(rig.server, "Videos")
+    assert [_row_status(r) for r in rows] == ["Ready"]  # the last value won
+    assert rows[0]["properties"]["Duration"]["number"] == 8.0
+    assert all(item.sent_at is not None for item in (await rig.items()).values())
+
+
+async def test_an_intermediate_write_rides_with_the_rows_next_write(rig: Rig) -> None:
+    rig.now[0] = utcnow()
+    await _queue_row(rig, "A", 1, ClipStatus.PLANNED)
+    assert await rig.drainer.drain_once() == 1
+    rig.server.request_log.clear()
+
+    await _queue_row(rig, "A", 1, ClipStatus.SUBMITTING, intermediate=True)
+    assert await rig.drainer.drain_once() == 0  # held: nothing is sent for it alone
+    assert len(rig.server.request_log) == 0
+    await _queue_row(rig, "A", 1, ClipStatus.COMPLETE)
+    assert await rig.drainer.drain_once() == 2
+    assert len(rig.server.request_log.entries(path_prefix="/v1/")) == 1
+    assert [_row_status(r) for r in await query_all(rig.server, "Videos")] == ["Ready"]
+
+    # With no later write, a held one goes alone once its hold has passed.
+    await _queue_row(rig, "A", 1, ClipStatus.APPROVED, intermediate=True)
+    assert await rig.drainer.drain_once() == 0
+    rig.now[0] = utcnow() + INTERMEDIATE_ROW_HOLD + timedelta(seconds=1)
+    assert await rig.drainer.drain_once() == 1
+    assert [_row_status(r) for r in await query_all(rig.server, "Videos")] == ["Approved"]
+
+
+async def test_a_write_queued_while_a_drain_is_in_flight_is_never_lost(rig: Rig) -> None:
+    rig.now[0] = utcnow()
+    await _queue_row(rig, "A", 1, ClipStatus.PLANNED)
+    rig.server.knobs.add_latency(1.0, method="POST", path_prefix="/v1/pages")
+    drain = asyncio.create_task(rig.drainer.drain_once())
+    await asyncio.sleep(0.5)  # the create is on the wire (answered after 1 s)
+    assert not drain.done()
+    await _queue_row(rig, "A", 1, ClipStatus.COMPLETE)
+    assert await drain == 1
+    items = await rig.items()
+    rows = sorted((i for i in items.values() if i.kind == "upsert_video_row"), key=lambda i: i.id)
+    assert [i.sent_at is None for i in rows] == [
+        False,
+        True,
+    ]
+    assert await rig.drainer.drain_once() == 1
+    rows = await query_all(rig.server, "Videos")
+    assert [_row_status(r) for r in rows] == ["Ready"]  # one row, the later content
+
+
+async def test_a_retried_create_looks_for_the_row_first(rig: Rig) -> None:
+    """A drainer that died mid-create counted the attempt first: the retry finds the row."""
+    rig.now[0] = utcnow()
+    page = rig.pages["A"]
+    made = await rig.drainer._writer.execute(  # the create that reached Notion
+        UpsertVideoRow(task_page_id=page, clip_number=1, fields={"status": "Planned"})
+    )
+    assert made.created_row_id
+    await _queue_row(rig, "A", 1, ClipStatus.PLANNED)
+    async with rig.env.sessions() as session, session.begin():
+        await session.execute(update(OutboxItem).values(attempts=1))
+    rig.server.request_log.clear()
+    assert await rig.drainer.drain_once() == 1
+    assert rig.server.request_log.count(method="POST", path_prefix="/v1/data_sources") == 1
+    assert rig.server.request_log.count(method="POST", path_prefix="/v1/pages") == 0
+    assert [r["id"] for r in await query_all(rig.server, "Videos")] == [made.created_row_id]
+
+
+async def test_status_write_goes_right_after_its_rows_not_after_other_backlog(
+    rig: Rig,
+) -> None:
+    rig.now[0] = utcnow()
+    a, b = rig.pages["A"], rig.pages["B"]
+    # Another task's backlog, queued first.
+    await rig.enqueue(*(Comment(page_id=b, text=f"note {i}") for i in range(12)), title="B")
+    for number in (1, 2, 3):
+        await _queue_row(rig, "A", number, ClipStatus.COMPLETE)
+    (status,) = await rig.enqueue(SetTaskStatus(page_id=a, status_label="Video Ready"))
+    # A status write of page B queued after: its own page's earlier writes go first.
+    await rig.enqueue(SetTaskStatus(page_id=b, status_label="Queued"), title="B")
+
+    assert await rig.drainer.drain_once() == 17
+    log = [e for e in rig.server.request_log.entries(path_prefix="/v1/") if e.status == 200]
+    creates = [i for i, e in enumerate(log) if e.method == "POST" and e.path == "/v1/pages"]
+    status_patch = [
+        i for i, e in enumerate(log) if e.method == "PATCH" and e.path == f"/v1/pages/{a}"
+    ]
+    comments = [i for i, e in enumerate(log) if e.path.startswith("/v1/comments")]
+    assert len(creates) == 3
+    assert len(status_patch) == 1
+    assert max(creates) < status_patch[0] < min(comments)
+    b_status = [i for i, e in enumerate(log) if e.method == "PATCH" and e.path == f"/v1/pages/{b}"]
+    assert max(comments) < b_status[0]
+    assert rig.env.status(a) == "Video Ready"
+    assert (await rig.items())[status].sent_at is not None
+
+
+async def test_a_held_write_is_not_counted_as_the_outbox_falling_behind(rig: Rig) -> None:
+    now = utcnow()
+    async with rig.env.sessions() as session, session.begin():
+        task = await session.get(Task, rig.task_ids["A"])
+        assert task is not None
+        session.add(
+            OutboxItem(
+                task_id=task.id,
+                page_id=task.notion_page_id,
+                kind="upsert_video_row",
+                op=UpsertVideoRow(
+                    task_page_id=task.notion_page_id, clip_number=1, fields={}
+                ).model_dump(mode="json"),
+                created_at=now - timedelta(minutes=20),
+                hold_until=now + timedelta(minutes=10),
+            )
+        )
+    async with rig.env.sessions() as session:
+        assert await outbox_health(session, now) == (0, 0.0)
+        assert await pending_count(session, due_at=now) == 0
+        assert await pending_count(session) == 1
+        # Once its hold has passed, it ages like any other write.
+        later = now + timedelta(minutes=15)
+        assert await outbox_health(session, later) == (0, 300.0)

@@ -9,8 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notion_sync.ops import (
+    MAX_CHILDREN_PER_APPEND,
+    AppendBlocks,
     AppendErrorLog,
     AppendToToggle,
+    BlockSpec,
     Comment,
     NotionOp,
     SetTaskStatus,
@@ -61,14 +64,12 @@ def test_a_known_row_id_is_kept_over_a_later_one() -> None:
     assert merged.row_page_id == "first"
 
 
-def test_visible_writes_never_merge() -> None:
+def test_status_writes_and_comments_never_merge() -> None:
     ops: list[NotionOp] = [
         SetTaskStatus(page_id="A", status_label="Planning"),
         SetTaskStatus(page_id="A", status_label="Storyboard Ready"),
-        AppendErrorLog(page_id="A", lines=["x"]),
-        AppendErrorLog(page_id="A", lines=["y"]),
-        AppendToToggle(page_id="A", title="reelgate log", lines=[[TextPart(text="z")]]),
-        AppendToToggle(page_id="A", title="reelgate log", lines=[[TextPart(user_id="u")]]),
+        Comment(page_id="A", text="one"),
+        Comment(page_id="A", text="two"),
     ]
     assert [m.op for m in coalesce(ops)] == ops
     assert all(merge_key(op) is None for op in ops)
@@ -76,6 +77,48 @@ def test_visible_writes_never_merge() -> None:
         merge(ops[0], ops[1])
     with pytest.raises(ValueError, match="cannot merge"):
         merge(UpdateTask(page_id="A", fields={}), UpdateTask(page_id="B", fields={}))
+
+
+def test_appends_of_one_toggle_merge_in_order_into_one_request() -> None:
+    ops: list[NotionOp] = [
+        AppendErrorLog(page_id="A", lines=["x"]),
+        SetTaskStatus(page_id="A", status_label="Planning"),
+        AppendToToggle(page_id="A", title="reelgate log", lines=[[TextPart(text="z")]]),
+        AppendToToggle(page_id="A", title="Review history", lines=[[TextPart(text="h")]]),
+        AppendToToggle(page_id="A", title="reelgate log", lines=[[TextPart(user_id="u")]]),
+    ]
+    merged = coalesce(ops)
+    assert [m.sources for m in merged] == [(0, 2, 4), (1,), (3,)]
+    log = merged[0].op
+    assert isinstance(log, AppendToToggle)
+    assert log.title == "reelgate log"
+    assert log.lines == [[TextPart(text="x")], [TextPart(text="z")], [TextPart(user_id="u")]]
+
+
+def test_appends_stop_merging_at_100_children() -> None:
+    ops: list[NotionOp] = [
+        AppendBlocks(page_id="A", blocks=[BlockSpec(kind="paragraph", text=str(i))] * 40)
+        for i in range(4)
+    ]
+    merged = coalesce(ops)
+    # 40 + 40 fit in one request; a third would make 120.
+    assert [m.sources for m in merged] == [(0, 1), (2, 3)]
+    assert all(
+        isinstance(m.op, AppendBlocks) and len(m.op.blocks) <= MAX_CHILDREN_PER_APPEND
+        for m in merged
+    )
+
+
+def test_page_blocks_never_jump_over_a_toggle_append_of_that_page() -> None:
+    ops: list[NotionOp] = [
+        AppendBlocks(page_id="A", blocks=[BlockSpec(kind="heading_2", text="one")]),
+        AppendToToggle(page_id="A", title="reelgate log", lines=[[TextPart(text="z")]]),
+        AppendBlocks(page_id="A", blocks=[BlockSpec(kind="heading_2", text="two")]),
+        AppendBlocks(page_id="B", blocks=[BlockSpec(kind="heading_2", text="b")]),
+        AppendBlocks(page_id="A", blocks=[BlockSpec(kind="heading_2", text="three")]),
+    ]
+    # The toggle may be created at the end of A's body: "two" stays after it.
+    assert [m.sources for m in coalesce(ops)] == [(0,), (1,), (2, 4), (3,)]
 
 
 _pages = st.sampled_from(["A", "B"])

@@ -239,4 +239,6 @@ async def _sync_neighbour_rows(session: AsyncSession, task: Task, number: int) -
         )
     ).scalars()
     for clip in clips:
-        sync_clip_row(session, task, clip, kfs)
+        # Reviewers see keyframes on the gate's page blocks; the rows take them along
+        # with their next visible write.
+        sync_clip_row(session, task, clip, kfs, intermediate=True)

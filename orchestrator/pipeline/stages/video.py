@@ -319,7 +319,8 @@ async def _submit(ctx: PipelineContext, task_id: int, clip_id: int) -> None:
         clip.poll_count = 0
         prompt, seconds, aspect = clip_prompt(clip), clip.seconds, aspect_of(task)
         number, attempt = clip.number, clip.attempt
-        sync_clip_row(session, task, clip, kfs)
+        # "Generating" is intermediate: the row's next write (ready, or why not) says more.
+        sync_clip_row(session, task, clip, kfs, intermediate=True)
     # Committed: from here a crash leaves a visible "submitting" row, never a silent resubmit.
     providers = ctx.providers_for(channel)
     bound = log.bind(clip=number, attempt=attempt)
