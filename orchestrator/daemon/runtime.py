@@ -49,16 +49,22 @@ class Runtime:
 
 
 class _Storages:
-    def __init__(self, config: AppConfig, notion: NotionClient) -> None:
+    def __init__(self, config: AppConfig, notion: NotionClient, metrics: Metrics) -> None:
         self._config = config
         self._notion = notion
+        self._metrics = metrics
         self._cache: dict[str, Storage] = {}
+
+    def _count_retry(self, backend: str, reason: str) -> None:
+        self._metrics.storage_retries.labels(backend=backend, reason=reason).inc()
 
     def __call__(self, channel: ChannelConfig) -> Storage:
         backend = channel.storage or self._config.storage.backend
         if backend not in self._cache:
             settings = self._config.storage.model_copy(update={"backend": backend})
-            self._cache[backend] = build_storage(settings, notion_client=self._notion)
+            self._cache[backend] = build_storage(
+                settings, notion_client=self._notion, on_retry=self._count_retry
+            )
         return self._cache[backend]
 
 
@@ -77,7 +83,14 @@ async def build_runtime(
     channels = channels or load_channels(settings.channels_file)
     # The board's status labels hold for the whole process (see state/labels.py).
     install_labels(channels.status_labels)
-    providers = ProviderRegistry(config.google, config.local, local_provider=local_provider)
+    providers = ProviderRegistry(
+        config.google,
+        config.local,
+        local_provider=local_provider,
+        on_retry=lambda provider, operation: metrics.provider_retries.labels(
+            provider=provider, operation=operation
+        ).inc(),
+    )
     # An unknown or retired model fails here, at start, with the setting to change.
     providers.check(channels)
     ctx = PipelineContext(
@@ -85,7 +98,7 @@ async def build_runtime(
         settings=settings,
         channels=channels,
         providers_for=timed_providers(providers.for_channel, metrics),
-        storage_for=_Storages(config, notion),
+        storage_for=_Storages(config, notion, metrics),
         metrics=metrics,
         work_dir=work_dir or settings.data_dir / "work",
     )

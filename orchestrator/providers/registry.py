@@ -13,7 +13,7 @@ then build it in `ProviderRegistry._build`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -62,8 +62,11 @@ class ProviderRegistry:
         local: LocalProviderSettings,
         *,
         local_provider: LocalProvider | None = None,
+        on_retry: Callable[[str, str], None] | None = None,
     ) -> None:
-        """`local_provider` replaces the one built from `local` (demos and tests share one)."""
+        """`local_provider` replaces the one built from `local` (demos and tests share one);
+        `on_retry(provider, operation)` hears of every call a provider sends again."""
+        self._on_retry = on_retry
         self._google = google
         self._local_settings = local
         self._local = local_provider
@@ -143,7 +146,7 @@ class ProviderRegistry:
         settings = self._google.model_copy(
             update={f"{n}_model": v for n, v in models.items() if n in _CAPABILITIES}
         )
-        google = GoogleProvider(settings)
+        google = GoogleProvider(settings, on_retry=self._on_retry)
         return ProviderSet(
             "google",
             google,
