@@ -78,7 +78,7 @@ async def test_three_replicas_claim_once_write_notion_once_and_fail_over(
         {
             "title": "Replicas",
             "shots": [
-                {"visual_prompt": f"shot {n}: a lighthouse", "motion_prompt": "pan"}
+                {"visual_prompt": f"shot {n}: a beacon", "motion_prompt": "pan", "narration": "On"}
                 for n in range(1, CLIPS + 1)
             ],
         }
