@@ -47,8 +47,8 @@ REPLICAS = 3
 LEASE_S = 4.0
 # The cluster's Notion pace (REELGATE_NOTION_REQUESTS_PER_SECOND); the local API
 # answers 429 above it for the one integration token all replicas share.
-RATE = 8.0
-BURST = 10
+RATE = 12.0
+BURST = 12
 # Events of the jobs only the leader may run (DEBUG level).
 NOTION_JOBS = ("execute_notion_op", "poll_notion")
 
