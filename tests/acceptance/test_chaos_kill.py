@@ -433,4 +433,7 @@ async def check_rounds(
         "lost_submissions_billed": lost_billed,
         "clip_ledger_rows": ledger_total,
         "items_lost": 0,
+        # Not asserted (reported in issue 10's proof): a daemon's own status write whose
+        # "last seen" record died with the process, read back as a person's move.
+        "reverted_own_writes": sum(1 for _ in log_events(daemons.logs, "revert_human_move")),
     }

@@ -84,7 +84,7 @@ async def test_notion_429_storm_5xx_and_timeouts_end_clear_with_every_retry_coun
     def configure(config: AppConfig) -> AppConfig:
         notion = config.notion.model_copy(
             update={
-                "timeout_s": 1.0,
+                "timeout_s": 2.0,
                 "max_retries": 10,
                 "retry_backoff_s": 0.05,
                 "retry_max_wait_s": 5.0,
@@ -102,7 +102,7 @@ async def test_notion_429_storm_5xx_and_timeouts_end_clear_with_every_retry_coun
         knobs.inject(status=502, method="PATCH", path_prefix="/v1/blocks", times=1)
         # Data source queries (the poll: a read, safe to resend) hang past the timeout
         # until two have timed out.
-        knobs.add_latency(2.5, method="POST", path_prefix="/v1/data_sources")
+        knobs.add_latency(3.0, method="POST", path_prefix="/v1/data_sources")
         stats = env.runtime.notion.stats
 
         async def lift_latency() -> None:
