@@ -369,9 +369,14 @@ async def check_rounds(
         match = _SHOT.search(prompt)
         assert match, prompt
         by_clip[int(match[1]), int(match[2])] += n
+    # A flag is logged before its transaction commits: a kill in between logs it again
+    # for the same attempt. Count the attempts flagged.
     lost_flags: Counter[tuple[str, int]] = Counter(
-        (_norm(e.get("page")), int(e["clip"]))
-        for e in log_events(daemons.logs, "resubmit_lost_clip")
+        (page, clip)
+        for page, clip, _ in {
+            (_norm(e.get("page")), int(e["clip"]), int(e["attempt"]))
+            for e in log_events(daemons.logs, "resubmit_lost_clip")
+        }
     )
     videos = await query_all(notion, "Videos")
     lost_billed = 0
