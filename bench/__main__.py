@@ -1,4 +1,8 @@
-"""Run every `bench/bench_*.py` module's `main()`: `python -m bench [-v] [name-substring ...]`."""
+"""Run every `bench/bench_*.py` module's `main()`: `python -m bench [-v] [--quick] [name ...]`.
+
+`--quick` is passed to the benchmarks whose `main` takes `quick` (small operation
+latency, fewer clips: a check that the rig works, not a measurement).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def discover() -> list[str]:
     )
 
 
-def run(module_name: str) -> bool:
+def run(module_name: str, *, quick: bool = False) -> bool:
     module = importlib.import_module(module_name)
     main = getattr(module, "main", None)
     if main is None:
@@ -29,7 +33,8 @@ def run(module_name: str) -> bool:
     print(f"== {module_name}", flush=True)
     started = time.perf_counter()
     try:
-        result = main()
+        takes_quick = "quick" in inspect.signature(main).parameters
+        result = main(quick=quick) if takes_quick else main()
         if inspect.isawaitable(result):
             asyncio.run(_await(result))
     except Exception:
@@ -61,7 +66,8 @@ def cli(argv: list[str]) -> int:
     if not modules:
         print(f"no benchmark matches {wanted}", file=sys.stderr)
         return 2
-    failed = [m for m in modules if not run(m)]
+    quick = "--quick" in argv
+    failed = [m for m in modules if not run(m, quick=quick)]
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -39,7 +39,7 @@ from tenacity import (
 from notion_sync.errors import NotionError, NotionPermanentError, NotionTransientError
 from notion_sync.settings import NotionSettings
 
-__all__ = ["ClientStats", "NotionClient"]
+__all__ = ["ClientStats", "NotionClient", "rate_limiter"]
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +47,22 @@ JSON = dict[str, Any]
 
 # Notion caps page_size at 100 for every paginated endpoint.
 MAX_PAGE_SIZE = 100
+
+
+def rate_limiter(requests_per_second: float) -> AsyncLimiter:
+    """A token bucket averaging `requests_per_second`, for any positive rate.
+
+    aiolimiter's `AsyncLimiter(max_rate, time_period)` holds `max_rate` tokens and
+    every request takes one, so a `max_rate` below 1 can never be met: `acquire()`
+    raises "Amount must be a number between 0 and the maximum capacity". Below one
+    request a second the bucket holds one token and refills over a longer period
+    (0.2 req/s: one request per 5 s); at 1 or above it is the plain per-second bucket.
+    """
+    if not requests_per_second > 0:  # also refuses NaN
+        raise ValueError(f"requests per second must be positive, got {requests_per_second!r}")
+    if requests_per_second < 1:
+        return AsyncLimiter(1, 1.0 / requests_per_second)
+    return AsyncLimiter(requests_per_second, 1.0)
 
 
 @dataclass
@@ -100,7 +116,7 @@ class NotionClient:
             )
         )
         # One token bucket per client: the leader owns the only client that writes.
-        self.limiter = limiter or AsyncLimiter(settings.requests_per_second, 1.0)
+        self.limiter = limiter or rate_limiter(settings.requests_per_second)
         self.stats = ClientStats()
         self._sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
 

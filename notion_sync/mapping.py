@@ -17,7 +17,7 @@ from notion_sync.richtext import (
     plain_text,
     text_items,
 )
-from notion_sync.schema import TASK_FIELDS, VIDEO_FIELDS, FieldSpec
+from notion_sync.schema import TASK_FIELDS, VIDEO_FIELDS, FieldSpec, missing_from_page
 
 __all__ = [
     "TRUNCATED_ITEMS",
@@ -156,6 +156,9 @@ class TaskPage:
     error_log_property_id: str | None = None
     # The References property, in the page's order (empty when the board has none).
     references: tuple[ReferenceFile, ...] = ()
+    # Required properties this page lacks (renamed or deleted in Notion): what it
+    # shows for them is unknown, not empty (schema.missing_from_page).
+    missing: tuple[str, ...] = ()
 
     @property
     def error_log_hash(self) -> str:
@@ -288,6 +291,7 @@ def task_from_page(page: JSON, names: Mapping[str, str]) -> TaskPage:
         error_log_truncated=truncated,
         error_log_property_id=log_prop.get("id"),
         references=references,
+        missing=missing_from_page(page, "tasks", names),
     )
 
 

@@ -7,6 +7,7 @@ uses; each workspace may rename any property through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,6 +34,10 @@ __all__ = [
     "StatusOption",
     "check_schema",
     "ensure_schema",
+    "fix_for_missing",
+    "logical_field",
+    "missing_from_page",
+    "missing_property",
     "property_names",
     "setup_notion",
     "status_column_type",
@@ -172,6 +177,78 @@ def property_names(kind: Kind, settings: NotionSettings) -> dict[str, str]:
     return {logical: overrides.get(logical, spec.name) for logical, spec in _specs(kind).items()}
 
 
+# -- schema drift: a property renamed or deleted while the daemon runs --------------
+
+# Notion's answer to a write (or a filter) naming a property the data source no longer
+# has: 400 validation_error "<name> is not a property that exists." (page updates and
+# creates) or "Could not find property with name or id: <name>" (query filters and
+# sorts). Checked against developers.notion.com/reference/patch-page error examples,
+# 2026-12-01; notion_sync.local_api answers the same.
+_MISSING_PATTERNS = (
+    re.compile(r"(?P<name>.+?) is not a property that exists\.?"),
+    re.compile(r"Could not find property with name or id: (?P<name>.+?)\.?$"),
+)
+
+
+def missing_property(error: NotionError | str) -> str | None:
+    """The property a validation error says does not exist, else None."""
+    if isinstance(error, NotionError):
+        if error.status not in (None, 400) or error.code not in (None, "validation_error"):
+            return None
+        text = str(error)
+    else:
+        text = error
+    # Our client prefixes "Notion PATCH /v1/pages/x -> 400 validation_error: ".
+    message = text.rsplit("validation_error: ", 1)[-1].strip()
+    for pattern in _MISSING_PATTERNS:
+        found = pattern.search(message)
+        if found:
+            return found.group("name").strip()
+    return None
+
+
+def missing_from_page(page: JSON, kind: Kind, names: Mapping[str, str]) -> tuple[str, ...]:
+    """Required properties (this workspace's names) that a page object lacks.
+
+    A page read from a data source lists every property of that data source, empty
+    or not: one absent means it was renamed or deleted. Optional ones never count.
+    """
+    props = page.get("properties")
+    if not isinstance(props, Mapping) or not props:
+        return ()
+    return tuple(
+        names.get(logical, spec.name)
+        for logical, spec in _specs(kind).items()
+        if not spec.optional and names.get(logical, spec.name) not in props
+    )
+
+
+def logical_field(kind: Kind, name: str, settings: NotionSettings) -> str | None:
+    """The logical field a property name stands for in this workspace."""
+    for logical, actual in property_names(kind, settings).items():
+        if actual == name:
+            return logical
+    return None
+
+
+def fix_for_missing(kind: Kind, name: str, settings: NotionSettings) -> str:
+    """What to do about a missing property, in one sentence."""
+    label = "Tasks" if kind == "tasks" else "Videos"
+    logical = logical_field(kind, name, settings)
+    spec = _specs(kind).get(logical or "")
+    want = _TYPE_LABELS.get(spec.type, spec.type) if spec else "matching"
+    env = (
+        "REELGATE_NOTION_PROPERTY_NAMES"
+        if kind == "tasks"
+        else ("REELGATE_NOTION_VIDEO_PROPERTY_NAMES")
+    )
+    mapping = f'{{"{logical}": "<new name>"}}' if logical else '{"<field>": "<new name>"}'
+    return (
+        f'rename the {label} property back to "{name}" (or add a {want} property named '
+        f"\"{name}\"), or, to keep the new name, set {env}='{mapping}' and restart reelgate"
+    )
+
+
 @dataclass(frozen=True)
 class StatusOption:
     """One Status label as setup-notion creates it, in pipeline order.
@@ -235,6 +312,7 @@ def _check_properties(
                     if spec.type not in ("status", "relation", "title")
                     else ""
                 )
+                + _renamed_hint(kind, logical, spec, props, names)
             )
             continue
         actual = str(prop.get("type"))
@@ -255,6 +333,31 @@ def _check_properties(
                 problems.extend(check.problems(label, name, kind=actual))
                 advice.extend(check.advice(label, name))
     return problems, status_type
+
+
+def _renamed_hint(
+    kind: Kind,
+    logical: str,
+    spec: FieldSpec,
+    props: Mapping[str, JSON],
+    names: Mapping[str, str],
+) -> str:
+    """A property of the wanted type that reelgate does not know: probably the missing
+    one, renamed. Say how to use it under its new name."""
+    used = set(names.values())
+    candidates = sorted(n for n, p in props.items() if n not in used and p.get("type") == spec.type)
+    if not candidates:
+        return ""
+    env = (
+        "REELGATE_NOTION_PROPERTY_NAMES"
+        if kind == "tasks"
+        else ("REELGATE_NOTION_VIDEO_PROPERTY_NAMES")
+    )
+    shown = ", ".join(f'"{c}"' for c in candidates[:3])
+    return (
+        f'. If it was renamed (to {shown}?), rename it back to "{names[logical]}", or set '
+        f'{env}=\'{{"{logical}": "{candidates[0]}"}}\' and restart reelgate'
+    )
 
 
 def _label_mapping(

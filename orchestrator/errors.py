@@ -12,6 +12,7 @@ __all__ = [
     "AdminError",
     "ConfigError",
     "ContentFiltered",
+    "DatabaseUnavailable",
     "IllegalTransition",
     "MediaError",
     "OrchestratorError",
@@ -37,6 +38,11 @@ class AdminError(OrchestratorError, PermanentError):
 
 class ConfigError(OrchestratorError, PermanentError):
     """Settings or channels file is invalid; the message names the field or line."""
+
+
+class DatabaseUnavailable(OrchestratorError, TransientError):
+    """The database cannot be reached (refused, unknown host, bad credentials, a
+    SQLite file that cannot be opened); the message names it, password masked."""
 
 
 class IllegalTransition(OrchestratorError, PermanentError):

@@ -186,6 +186,12 @@ class Metrics:
             "Age of the oldest Notion write waiting in the outbox (0 when none waits).",
             registry=r,
         )
+        self.notion_schema_drift = Gauge(
+            "reelgate_notion_schema_drift",
+            "Notion properties reelgate needs that were renamed or deleted while it runs "
+            "(/readyz names them; `reelgate check-notion` prints the fix).",
+            registry=r,
+        )
         self.stuck_tasks = Gauge(
             "reelgate_stuck_tasks",
             "Tasks in a working status for longer than their channel's stuck_after.",

@@ -55,6 +55,20 @@ class Settings(BaseSettings):
     # has stayed the same this long, confirmed by a page read after the delay:
     # Notion saves as people type, and a half-typed line must never be acted on.
     review_settle_seconds: float = Field(default=45.0, ge=0)
+    # A step that fails transiently (provider unreachable, storage 5xx) is tried again
+    # after step_retry_seconds, doubling each time up to step_retry_max_seconds; the
+    # count is kept in the database. After step_failures_before_comment failures in a
+    # row the owner gets a comment and /readyz reports the provider down; the
+    # channel's max_step_failures ends it in Failed.
+    step_retry_seconds: float = Field(default=30.0, gt=0)
+    step_retry_max_seconds: float = Field(default=900.0, gt=0)
+    step_failures_before_comment: int = Field(default=3, ge=1)
+    # How often the leader reads the task pages that are in Notion's trash, to find
+    # restored ones (a restore need not change the page's edit time).
+    trash_check_seconds: float = Field(default=300.0, ge=0)
+
+    # Print the traceback under a CLI error's one-line message (also `--debug`).
+    debug: bool = False
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9477, ge=0, le=65535)

@@ -27,6 +27,7 @@ tests/unit/test_error_tree.py checks this drawing against the classes that exist
     └── OrchestratorError                   orchestrator.errors
         ├── AdminError +P
         ├── ConfigError +P
+        ├── DatabaseUnavailable +T
         ├── IllegalTransition +P
         ├── StaleState +T
         ├── MediaError +P

@@ -146,7 +146,8 @@ async def outbox_health(session: AsyncSession, now: datetime) -> tuple[int, floa
     oldest = (
         await session.execute(
             select(OutboxItem.created_at)
-            .where(*_pending())
+            # Writes held for a page in the trash wait for a person, not for Notion.
+            .where(*_pending(), OutboxItem.held.is_(False))
             .order_by(OutboxItem.created_at)
             .limit(1)
         )

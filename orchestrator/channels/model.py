@@ -112,6 +112,10 @@ class ChannelConfig(_Strict):
     budget_per_hour_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     stuck_after: StuckAfter = StuckAfter()
     max_review_rounds: int = Field(default=3, ge=1, le=100)
+    # A step failing transiently this many times in a row (with back-off between
+    # tries, REELGATE_STEP_RETRY_*) ends in Failed with the reason. With the default
+    # back-off, 10 failures is about 75 minutes of trying.
+    max_step_failures: int = Field(default=10, ge=1, le=1000)
     storage: StorageBackend | None = None  # None: the daemon's global storage setting
     voice: str = ""  # "": the provider's default voice
     exports: tuple[ExportFormat, ...] = Field(

@@ -14,4 +14,6 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    app()
+    from orchestrator.cli.errors import run_cli
+
+    run_cli(app)

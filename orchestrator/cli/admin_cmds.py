@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.channels import Channels, load_channels
 from orchestrator.cli.app import app, config_from, fail
+from orchestrator.cli.errors import database_failure
 from orchestrator.config import AppConfig
-from orchestrator.db import create_engine, redact_url, session_factory, utcnow
+from orchestrator.db import create_engine, session_factory, utcnow
 from orchestrator.db.models import Task
 from orchestrator.errors import OrchestratorError, StaleState
 
@@ -58,10 +59,7 @@ def _run(
     except OrchestratorError as exc:  # refusals, unknown task
         raise fail(str(exc), code=1) from None
     except (SQLAlchemyError, OSError) as exc:
-        url = redact_url(config.settings.database_url)
-        raise fail(
-            f"cannot read {url} ({type(exc).__name__}); run `reelgate migrate` first?"
-        ) from None
+        raise fail(database_failure(config.settings.database_url, exc)) from None
 
 
 def _channels(config: AppConfig) -> Channels:

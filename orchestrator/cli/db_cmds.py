@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.channels import load_channels
 from orchestrator.cli.app import app, config_from, fail
+from orchestrator.cli.errors import database_failure
 from orchestrator.db import create_engine, redact_url, session_factory, upgrade
 from orchestrator.errors import ConfigError
 from orchestrator.reports import TaskSummary, task_summaries
@@ -100,9 +101,7 @@ def status(
     try:
         rows = asyncio.run(load())
     except (SQLAlchemyError, OSError) as exc:
-        raise fail(
-            f"cannot read {redact_url(url)} ({type(exc).__name__}); run `reelgate migrate` first?"
-        ) from None
+        raise fail(database_failure(url, exc)) from None
     if as_json:
         typer.echo(json.dumps([r.as_json() for r in rows], indent=2))
         return

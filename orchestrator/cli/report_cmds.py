@@ -11,7 +11,8 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from orchestrator.cli.app import app, config_from, fail
-from orchestrator.db import create_engine, redact_url, session_factory, utcnow
+from orchestrator.cli.errors import database_failure
+from orchestrator.db import create_engine, session_factory, utcnow
 from orchestrator.reporting import build_report, parse_since, render_report
 
 __all__: list[str] = []
@@ -50,9 +51,7 @@ def report(
     try:
         result = asyncio.run(load())
     except (SQLAlchemyError, OSError) as exc:
-        raise fail(
-            f"cannot read {redact_url(url)} ({type(exc).__name__}); run `reelgate migrate` first?"
-        ) from None
+        raise fail(database_failure(url, exc)) from None
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:

@@ -18,12 +18,22 @@ __all__: list[str] = []
 
 async def _serve(config: AppConfig, *, until_idle: bool, workers: int | None) -> None:
     from orchestrator.daemon.daemon import Daemon
-    from orchestrator.daemon.health import HealthServer, build_health_app, database_readiness
+    from orchestrator.daemon.health import (
+        HealthServer,
+        all_ready,
+        build_health_app,
+        database_readiness,
+    )
+    from orchestrator.daemon.provider_health import provider_readiness
     from orchestrator.daemon.runtime import build_runtime, prepare
     from orchestrator.daemon.webhook import NotionWebhookReceiver
+    from orchestrator.db.engine import ping
+    from orchestrator.pipeline.drift import schema_readiness
 
     runtime = await build_runtime(config)
     try:
+        # Unreachable: one line and a non-zero exit, not loops failing forever.
+        await ping(runtime.engine)
         await prepare(runtime)
         daemon = Daemon(runtime)
         webhook_settings = config.webhook
@@ -43,7 +53,16 @@ async def _serve(config: AppConfig, *, until_idle: bool, workers: int | None) ->
         health = HealthServer(
             build_health_app(
                 runtime.metrics,
-                database_readiness(runtime.engine),
+                all_ready(
+                    database_readiness(runtime.engine),
+                    schema_readiness(runtime.ctx.sessions),
+                    provider_readiness(
+                        runtime.ctx.sessions,
+                        runtime.ctx.channels,
+                        runtime.metrics,
+                        threshold=config.settings.step_failures_before_comment,
+                    ),
+                ),
                 extra_routes=routes,
                 failing_loops=daemon.supervisor.failing,
             ),

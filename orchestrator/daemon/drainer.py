@@ -6,7 +6,9 @@ are merged by `notion_sync.ops.coalesce`: they are idempotent sets and Notion
 only needs the last value.
 A transient failure stops that page's later writes until the retry, so a page
 never sees its writes out of order; a permanent failure is dead-lettered with
-the reason, and the drain goes on.
+the reason, and the drain goes on. A write refused because the task page is in
+Notion's trash is neither: the task is cancelled and the page's writes are *held*
+until a read finds the page restored (pipeline/trash.py sends them then).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ from notion_sync.ops import (
     op_adapter,
     page_of,
 )
+from notion_sync.schema import Kind, missing_property
 from notion_sync.writer import NotionWriter, OpResult
 from orchestrator.db.models import Clip, OutboxItem, Task
 from orchestrator.db.types import utcnow
 from orchestrator.errors import StaleState
 from orchestrator.metrics import Metrics
+from orchestrator.pipeline.drift import record_drift
+from orchestrator.pipeline.trash import hold_page_writes
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Status
 
@@ -59,7 +64,9 @@ async def pending_count(session: AsyncSession) -> int:
         (
             await session.execute(
                 select(func.count(OutboxItem.id)).where(
-                    OutboxItem.sent_at.is_(None), OutboxItem.dead.is_(False)
+                    OutboxItem.sent_at.is_(None),
+                    OutboxItem.dead.is_(False),
+                    OutboxItem.held.is_(False),
                 )
             )
         ).scalar_one()
@@ -95,6 +102,7 @@ class OutboxDrainer:
                         .where(
                             OutboxItem.sent_at.is_(None),
                             OutboxItem.dead.is_(False),
+                            OutboxItem.held.is_(False),
                         )
                         .order_by(OutboxItem.id)
                         .limit(self._batch)
@@ -147,9 +155,15 @@ class OutboxDrainer:
                 return True
             result = await self._writer.execute(op)
         except NotionError as exc:
-            await self._failed(group, exc)
             if _page_trashed(exc) and not isinstance(op, UpsertVideoRow):
-                await self._cancel_trashed(group.task_id)
+                # Not a dead letter: the page may come back from the trash.
+                await self._hold_trashed(group, exc)
+                bound.warning("hold_notion_op_page_in_trash", error=str(exc))
+                return False
+            await self._failed(group, exc)
+            missing = missing_property(exc)
+            if missing is not None:
+                await self._drifted(group, op, missing)
             if exc.transient:
                 bound.warning("send_notion_op_later", error=str(exc))
                 return False
@@ -158,6 +172,38 @@ class OutboxDrainer:
         await self._sent(group, op, result)
         bound.debug("send_notion_op", requests=result.requests)
         return True
+
+    async def _drifted(self, group: _Group, op: NotionOp, name: str) -> None:
+        """Notion says a property we write does not exist: renamed or deleted while
+        we run. Recorded (readiness, metric), its owner told once; the write is
+        dead-lettered and goes out again once the property is back."""
+        kind: Kind = "videos" if isinstance(op, UpsertVideoRow) else "tasks"
+        settings = self._writer.settings
+        ds_id = (
+            settings.videos_data_source_id if kind == "videos" else (settings.tasks_data_source_id)
+        )
+        try:
+            # Confirmed from the schema (one request): drift is about the data
+            # source, and a stray answer must not start a drift episode.
+            source = await self._writer.client.retrieve_data_source(ds_id)
+        except NotionError as exc:
+            log.warning("confirm_schema_drift_failed", property=name, error=str(exc))
+            return
+        if name in (source.get("properties") or {}):
+            log.warning("skip_schema_drift", property=name, reason="the property exists")
+            return
+        async with self._sessions() as session, session.begin():
+            task = await session.get(Task, group.task_id) if group.task_id is not None else None
+            await record_drift(
+                session,
+                kind,
+                [name],
+                seen=f"writing to it ({op.kind.replace('_', ' ')})",
+                now=self._clock(),
+                settings=self._writer.settings,
+                task=task,
+                metrics=self._metrics,
+            )
 
     async def _human_moved_since(self, op: SetTaskStatus, group: _Group) -> bool:
         """Did someone set Status in Notion after we last looked? Then our write is
@@ -172,7 +218,8 @@ class OutboxDrainer:
         if last_seen is None:
             return False
         page = await self._writer.client.retrieve_page(op.page_id)
-        shown = task_from_page(page, self._writer.task_names).status_label
+        # An emptied Status reads as None and is remembered as "" (sync.py).
+        shown = task_from_page(page, self._writer.task_names).status_label or ""
         if shown in (last_seen, op.status_label):
             return False
         async with self._sessions() as session, session.begin():
@@ -187,9 +234,35 @@ class OutboxDrainer:
             )
         return True
 
+    async def _hold_trashed(self, group: _Group, exc: NotionError) -> None:
+        """The task page is in the trash: hold its writes and cancel the task.
+
+        Trashed pages drop out of every query, so the poller never sees them: a write
+        refused because the task page is in the trash is how we learn of it.
+        """
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(group.item_ids))
+                .values(attempts=OutboxItem.attempts + 1, last_error=str(exc)[:2000])
+                .execution_options(synchronize_session=False)
+            )
+            if group.task_id is None:
+                await session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_(group.item_ids))
+                    .values(held=True)
+                    .execution_options(synchronize_session=False)
+                )
+                return
+            task = await session.get(Task, group.task_id)
+            if task is None:
+                return
+            await hold_page_writes(session, task, now)
+        await self._cancel_trashed(group.task_id)
+
     async def _cancel_trashed(self, task_id: int | None) -> None:
-        """Trashed pages drop out of every query, so the poller never sees them: a
-        write refused because the task page is in the trash is how we learn of it."""
         if task_id is None:
             return
         try:

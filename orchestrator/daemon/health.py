@@ -36,6 +36,7 @@ __all__ = [
     "HealthServer",
     "Readiness",
     "ReadinessCheck",
+    "all_ready",
     "build_health_app",
     "database_readiness",
 ]
@@ -124,6 +125,27 @@ def build_health_app(
     )
     app.state.health = state
     return app
+
+
+def all_ready(*checks: ReadinessCheck) -> ReadinessCheck:
+    """Ready when every check is; the details of all are merged into one body.
+
+    The first check is the database's: when it fails the rest are not asked (they
+    read the database). Otherwise every check runs, so /readyz names every problem
+    at once (a provider down and a renamed property, say)."""
+
+    async def check() -> Readiness:
+        merged: dict[str, Any] = {}
+        all_ok = True
+        for index, one in enumerate(checks):
+            ready, details = await one()
+            merged.update(details)
+            all_ok = all_ok and ready
+            if not ready and index == 0:
+                break
+        return all_ok, merged
+
+    return check
 
 
 def database_readiness(engine: AsyncEngine) -> ReadinessCheck:

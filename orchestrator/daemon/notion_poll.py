@@ -8,6 +8,7 @@ nothing is due, and that job makes no request at all.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -18,8 +19,10 @@ from notion_sync.errors import NotionPermanentError
 from notion_sync.poller import poll_tasks, poll_videos, read_task_page, read_task_rows
 from orchestrator.db.models import SyncState, Task
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.drift import resolve_drift
 from orchestrator.pipeline.settle import due_for_confirmation
 from orchestrator.pipeline.sync import apply_task_pages, apply_video_rows
+from orchestrator.pipeline.trash import due_trash_checks
 from orchestrator.state.status import Status
 
 __all__ = ["NotionPoller"]
@@ -53,6 +56,10 @@ class NotionPoller:
     async def poll_once(self) -> int:
         """One cycle; returns the number of Notion requests it made."""
         now = self._ctx.clock()
+        # While a property is known missing: is it back? (2 requests; none otherwise.)
+        await resolve_drift(
+            self._ctx.sessions, self._client, self._client.settings, metrics=self._ctx.metrics
+        )
         tasks_state = await self._state("tasks")
         async with self._ctx.sessions() as session:
             rows = await session.execute(
@@ -85,7 +92,35 @@ class NotionPoller:
         requests += result.requests_made
         if result.changed:
             log.debug("poll_notion", changed=len(result.changed), requests=requests)
+        requests += await self._check_trash(now)
         return requests
+
+    async def _check_trash(self, now: datetime) -> int:
+        """Read the task pages in the trash, at most every `trash_check_seconds`.
+
+        A restored page is reconciled by the read (pipeline/trash.py). No page in
+        the trash: no request.
+        """
+        async with self._ctx.sessions() as session:
+            pages = [str(p) for p in (await session.execute(due_trash_checks(now))).scalars()]
+        if not pages:
+            return 0
+        state = await self._state("trash")
+        last = state.cursor
+        interval = timedelta(seconds=self._ctx.settings.trash_check_seconds)
+        if isinstance(last, datetime) and now - last < interval:
+            return 0
+        before = self._client.stats.requests
+        for page_id in pages:
+            try:
+                page = await read_task_page(self._client, page_id)
+            except NotionPermanentError as exc:
+                # Deleted for good (or no longer shared): nothing to reconcile.
+                log.warning("check_trashed_page_failed", page=page_id, error=str(exc))
+                continue
+            await apply_task_pages(self._ctx, [page])
+        await self._save("trash", now)
+        return self._client.stats.requests - before
 
     async def confirm_reviews(self) -> int:
         """Read again each task whose review notes are due for confirmation.

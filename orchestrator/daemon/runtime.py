@@ -101,6 +101,7 @@ async def build_runtime(
         storage_for=_Storages(config, notion, metrics),
         metrics=metrics,
         work_dir=work_dir or settings.data_dir / "work",
+        notion=config.notion,
     )
     runtime = Runtime(config, engine, ctx, notion, NotionWriter(notion, config.notion), metrics)
     runtime.closers.append(providers.aclose)

@@ -12,6 +12,7 @@ import structlog
 from orchestrator.db.models import Task
 from orchestrator.errors import ReelgateError, StaleState
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.step_retry import clear_step_failures, record_step_failure
 from orchestrator.pipeline.steps import RUNNABLE, fail_task, run_step
 from orchestrator.state.claims import claim_next, heartbeat, release
 
@@ -22,11 +23,10 @@ _STATUSES = [s.value for s in RUNNABLE]
 
 
 class Worker:
-    def __init__(self, ctx: PipelineContext, owner: str, *, retry_seconds: float = 30.0) -> None:
+    def __init__(self, ctx: PipelineContext, owner: str) -> None:
         self._ctx = ctx
         self.owner = owner
         self._lease = timedelta(seconds=ctx.settings.lease_seconds)
-        self._retry = timedelta(seconds=retry_seconds)
 
     async def run_once(self) -> bool:
         """Claim and run one step; False when nothing was runnable."""
@@ -40,12 +40,14 @@ class Worker:
         step = task.status
         try:
             not_before = await run_step(self._ctx, task.id)
+            if task.step_failures:
+                await clear_step_failures(self._ctx, task.id, step)
         except StaleState as exc:
             log.info("skip_stale_step", reason=str(exc))
         except ReelgateError as exc:
             if exc.transient:
-                log.warning("retry_step_later", step=step, error=str(exc))
-                not_before = self._ctx.clock() + self._retry
+                # Bounded, persisted back-off; Failed after the channel's limit.
+                not_before = await record_step_failure(self._ctx, task.id, step, exc)
             else:
                 await self._fail(task.id, f"{step.replace('_', ' ')} failed: {exc}")
         except Exception as exc:  # a bug must not kill the worker: fail the task loudly

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,12 +14,35 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["create_engine", "is_postgres", "redact_url", "session_factory"]
+__all__ = ["create_engine", "is_postgres", "ping", "redact_url", "session_factory"]
 
 
 def redact_url(url: str) -> str:
     """The URL with any password masked, for logs and error messages."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One `SELECT 1`; DatabaseUnavailable (one line, password masked) if it fails."""
+    from orchestrator.errors import DatabaseUnavailable
+
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        cause: BaseException = exc
+        while True:  # the driver's own words: SQLAlchemy wraps them (.orig)
+            inner = getattr(cause, "orig", None) or cause.__cause__
+            if not isinstance(inner, BaseException) or inner is cause:
+                break
+            cause = inner
+        detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {where} ({type(cause).__name__}: {detail}). "
+            "Check REELGATE_DATABASE_URL (host, port, user, password, database) and that "
+            "the server is running and reachable from here"
+        ) from exc
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

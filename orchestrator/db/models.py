@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -121,6 +122,18 @@ class Task(Base):
     # When the task entered the error status whose "waiting for your notes"
     # comment was posted (one such comment per visit).
     review_waiting_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Back-off of a step that keeps failing transiently (provider unreachable, ...):
+    # failures in a row of the step `step_failure_status`, since when, the last error,
+    # and the provider when it is the provider that fails (the worker's back-off,
+    # /readyz and reelgate_provider_up read these, so a restart keeps them).
+    step_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    step_failure_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    step_failing_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    step_failure_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    step_failure_provider: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Set while the task page is in Notion's trash: its writes are held (not
+    # dead-lettered) until a read finds the page restored (pipeline/trash.py).
+    page_trashed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Keyframe(Base):
@@ -262,6 +275,8 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     dead: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A write to a task page in the trash: kept, not sent, until the page is restored.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ReviewLine(Base):

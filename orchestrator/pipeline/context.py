@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notion_sync.settings import NotionSettings
 from orchestrator.channels import ChannelConfig, Channels
 from orchestrator.db.types import utcnow
 from orchestrator.metrics import Metrics
@@ -31,6 +32,13 @@ class PipelineContext:
     clock: Callable[[], datetime] = utcnow
     # Notion user id of our integration: lines and rows it edited are not reviews.
     bot_user_id: str | None = None
+    # Property names of this workspace, for schema-drift messages (pipeline/drift.py).
+    notion: NotionSettings | None = None
+
+    @property
+    def notion_settings(self) -> NotionSettings:
+        # model_construct: the defaults, without reading the environment.
+        return self.notion or NotionSettings.model_construct()
 
     def task_dir(self, task_id: int) -> Path:
         path = self.work_dir / f"task_{task_id:05d}"

@@ -28,6 +28,7 @@ from notion_sync.ops import (
     UpsertVideoRow,
 )
 from orchestrator.db.models import Clip, Keyframe, OutboxItem, Task
+from orchestrator.limits import NOTION_FIELD_MAX_CHARS, bound, bound_comment
 from orchestrator.review.lines import log_line
 from orchestrator.state.clips import USABLE, ClipStatus
 from orchestrator.state.labels import render_labels
@@ -74,6 +75,9 @@ def enqueue(session: AsyncSession, task: Task, op: NotionOp) -> None:
             page_id=task.notion_page_id,
             kind=op.kind,
             op=op.model_dump(mode="json"),
+            # A task page in the trash refuses every write: keep them for its restore
+            # (pipeline/trash.py). Videos rows are pages of their own and still go.
+            held=task.page_trashed_at is not None and not isinstance(op, UpsertVideoRow),
         )
     )
 
@@ -116,10 +120,13 @@ async def supersede_status_writes(session: AsyncSession, task: Task, now: dateti
 def comment(session: AsyncSession, task: Task, text: str, *, mention_owner: bool = True) -> None:
     """Comment on the task page; `{status:<value>}` in `text` shows the board's label."""
     mentions = list(task.owner_ids) if mention_owner else []
+    # Every comment reelgate writes passes here: bounded to what people can read
+    # (and far inside Notion's 100 x 2,000-character cap), saying what was cut.
+    body = bound_comment(render_labels(text))
     enqueue(
         session,
         task,
-        Comment(page_id=task.notion_page_id, text=render_labels(text), mention_user_ids=mentions),
+        Comment(page_id=task.notion_page_id, text=body, mention_user_ids=mentions),
     )
 
 
@@ -178,18 +185,23 @@ def _files(ref: FileRef | None) -> list[dict[str, Any]]:
     return [ref.model_dump()] if ref else []
 
 
+def _cell(text: str | None) -> str | None:
+    return None if text is None else bound(text, NOTION_FIELD_MAX_CHARS, marker=True).text
+
+
 def clip_row_fields(clip: Clip, keyframes: dict[int, Keyframe]) -> dict[str, Any]:
     start, end = keyframes.get(clip.number), keyframes.get(clip.number + 1)
     fields: dict[str, Any] = {
         "title": f"Clip {clip.number:02d}",
         "clip": clip.number,
-        "prompt": clip.prompt,
-        "motion": clip.motion,
-        "narration": clip.narration,
+        # Text cells stay readable: one rich-text item each, the cut said in the cell.
+        "prompt": _cell(clip.prompt),
+        "motion": _cell(clip.motion),
+        "narration": _cell(clip.narration),
         "status": CLIP_ROW_STATUS.get(ClipStatus(clip.status), "Planned"),
         "attempt": clip.attempt,
         "cost": round(clip.cost_usd, 4),
-        "reviewer_note": clip.reviewer_note,
+        "reviewer_note": _cell(clip.reviewer_note),
     }
     for logical, kf in (("start_keyframe", start), ("end_keyframe", end)):
         if kf is not None:

@@ -31,7 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.channels import ChannelConfig
 from orchestrator.db.models import ReviewLine, Task
+from orchestrator.limits import NOTE_MAX_CHARS, bound, quote, summarise_numbers
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.drift import error_log_missing
 from orchestrator.pipeline.gates import review_rounds_used
 from orchestrator.pipeline.history import (
     named_of,
@@ -69,6 +71,16 @@ _EXAMPLES = {
     "final": "`Final Error` alone assembles again",
 }
 _ITEMS = {"storyboard": "shots", "keyframes": "keyframes", "audio": "narration lines"}
+# What one number names at each stage (event notes, comments).
+_UNITS = {
+    "storyboard": "shot",
+    "keyframes": "keyframe",
+    "video": "clip",
+    "audio": "line",
+    "final": "clip",
+}
+# Unreadable lines quoted back in one comment; the rest are counted.
+_QUOTED_LINES = 10
 
 
 def _seconds(value: float) -> str:
@@ -99,7 +111,7 @@ def waiting_comment(stage: Stage, settle_seconds: float, already: Sequence[str] 
         f"To leave it as it is, set Status back to {stage.ready.label}."
     )
     if already:
-        quoted = "; ".join(f"“{line}”" for line in already[:5])
+        quoted = "; ".join(f"“{quote(line)}”" for line in already[:5])
         more = f" and {len(already) - 5} more" if len(already) > 5 else ""
         text += (
             f"\nThe lines in Error Log were all acted on before ({quoted}{more}): "
@@ -111,7 +123,10 @@ def waiting_comment(stage: Stage, settle_seconds: float, already: Sequence[str] 
 def _problems_comment(
     stage: Stage, problems: Sequence[tuple[str, str]], settle_seconds: float
 ) -> str:
-    quoted = "\n".join(f"> {line} — {reason}" for line, reason in problems)
+    shown = problems[:_QUOTED_LINES]
+    quoted = "\n".join(f"> {quote(line)} — {quote(reason)}" for line, reason in shown)
+    if len(problems) > len(shown):
+        quoted += f"\n(and {len(problems) - len(shown):,} more lines like these)"
     return (
         f"{stage.error.label}: I could not read "
         + ("this line" if len(problems) == 1 else f"these {len(problems)} lines")
@@ -184,19 +199,47 @@ def _row_explanations(
     return out
 
 
+def _bounded_notes(
+    targets: Sequence[tuple[StageModule, dict[int, str]]],
+) -> tuple[list[tuple[StageModule, dict[int, str]]], list[str]]:
+    """Each note as it goes into a prompt and onto a row: at most NOTE_MAX_CHARS.
+
+    Returns the bounded targets and one line per stage with cut notes, for the
+    comment: the reviewer learns what the model was actually told.
+    """
+    bounded: list[tuple[StageModule, dict[int, str]]] = []
+    cuts: list[str] = []
+    for owner, items in targets:
+        bounded.append((owner, {n: bound(note, NOTE_MAX_CHARS).text for n, note in items.items()}))
+        long_notes = [n for n, note in items.items() if len(note) > NOTE_MAX_CHARS]
+        if long_notes:
+            longest = max(len(items[n]) for n in long_notes)
+            cuts.append(
+                f"- Too long for the model: the note for "
+                f"{summarise_numbers(long_notes, _UNITS[owner.STAGE.name])} has "
+                f"{longest:,} characters; only the first {NOTE_MAX_CHARS:,} are used "
+                f"({longest - NOTE_MAX_CHARS:,} cut). Shorten it to say it all."
+            )
+    return bounded, cuts
+
+
 def _understood(
     stage: Stage,
     round_no: int,
     explanations: Sequence[LineExplanation],
     rows: Sequence[tuple[str, str]],
     next_step: str,
+    cuts: Sequence[str] = (),
 ) -> str:
     lines = [f"{stage.error.label}, round {round_no}. What I read, line by line:"]
     for explanation in explanations:
         if explanation.actions:
-            lines.append(f"- “{explanation.reading.line}”: {explanation.description}")
+            lines.append(
+                f"- “{quote(explanation.reading.line)}”: {quote(explanation.description, 400)}"
+            )
     for what, description in rows:
-        lines.append(f"- {what}: {description}")
+        lines.append(f"- {what}: {quote(description, 400)}")
+    lines.extend(cuts)
     lines.append(next_step)
     lines.append("If that is not what you meant, set Status to Cancelled or write to the team.")
     return "\n".join(lines)
@@ -224,6 +267,10 @@ async def apply_review(ctx: PipelineContext, task_id: int) -> datetime | None:
             await move(session, task, stage.working, own.whole)
             return None
 
+        if await error_log_missing(session, ctx.notion_settings):
+            # Error Log was renamed or deleted: the notes are unknown, not absent.
+            # No "waiting for your notes" bounce; the drift comment said what to fix.
+            return now + _recheck(ctx)
         if not is_settled(task, clips, settle):
             # The leader confirms the text with a page read after the settle time
             # and wakes us; until then a half-typed line is never read.
@@ -320,12 +367,13 @@ async def _act(
                 line=line.text,
             )
         )
+    targets, cuts = _bounded_notes(targets)
     for owner, items in targets:
         await owner.mark_redo(session, review, items)
     here = STAGE_MODULES.index(module)
     working = [m for m, _ in targets if STAGE_MODULES.index(m) <= here]
     named = "; ".join(
-        f"{m.STAGE.name} {', '.join(map(str, sorted(items)))}" for m, items in targets
+        f"{m.STAGE.name} {summarise_numbers(items, _UNITS[m.STAGE.name])}" for m, items in targets
     )
     if not working:
         # Only notes for a later stage (narration lines named at the video review):
@@ -338,6 +386,7 @@ async def _act(
             rows,
             f"Nothing to regenerate here: the notes are kept for {later}. The task is back "
             f"at {stage.ready.label}; approve it when the rest is right.",
+            cuts,
         )
         comment(session, task, message)
         await move(session, task, stage.ready, f"notes for later: {named}")
@@ -347,7 +396,7 @@ async def _act(
     next_step = f"Now: {first.STAGE.working.label}."
     if first is not module:
         next_step += " The later stages come back to their reviews as usual."
-    comment(session, task, _understood(stage, round_no, explanations, rows, next_step))
+    comment(session, task, _understood(stage, round_no, explanations, rows, next_step, cuts))
     await move(session, task, first.STAGE.working, f"regenerate {named}")
 
 

@@ -32,7 +32,7 @@ from orchestrator.pipeline.review import apply_review
 from orchestrator.pipeline.stages import STAGE_MODULES, StageModule, next_stage, stage_for
 from orchestrator.state.status import Status
 
-__all__ = ["RUNNABLE", "fail_task", "page_problems", "run_step"]
+__all__ = ["RUNNABLE", "fail_task", "page_problems", "run_step", "unknown_channel_text"]
 
 # Statuses a worker acts on; gates, Draft and the terminal ones wait for a human.
 # Leaving the last gate (Done) is no work: the task is finished.
@@ -91,7 +91,32 @@ async def _references_ready(ctx: PipelineContext, task_id: int) -> bool:
     return False
 
 
+def unknown_channel_text(ctx: PipelineContext, name: str) -> str | None:
+    """Why a task's Channel cannot be used, or None when the channels file has it.
+
+    An unknown name never falls back to `default`: that would spend on a channel
+    nobody chose. An empty Channel is `default` by the channels file's own rule.
+    """
+    if name in ctx.channels:
+        return None
+    known = ", ".join(ctx.channels.names)
+    return (
+        f"the Channel {name!r} is not one of reelgate's channels (known: {known}). "
+        "Pick one of those in Channel, or leave it empty for default"
+    )
+
+
 async def _start(ctx: PipelineContext, task_id: int) -> None:
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        assert task is not None
+        unknown = unknown_channel_text(ctx, task.channel)
+        if unknown is not None:
+            # Before anything is fetched, priced or paid for: wait in Draft.
+            message = f"Not started: {unknown}, then set Status to {Status.QUEUED.label} again."
+            comment(session, task, message)
+            await move(session, task, Status.DRAFT, message[:500])
+            return
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         assert task is not None

@@ -27,6 +27,7 @@ from notion_sync.mapping import TaskPage, VideoRow
 from notion_sync.ops import SetTaskStatus
 from orchestrator.db.models import Clip, Event, OutboxItem, Task
 from orchestrator.pipeline.context import PipelineContext
+from orchestrator.pipeline.drift import record_drift
 from orchestrator.pipeline.estimate import estimate_breakdown
 from orchestrator.pipeline.history import close_visit, open_visit, pending_visit, write_history
 from orchestrator.pipeline.notion_out import (
@@ -37,7 +38,9 @@ from orchestrator.pipeline.notion_out import (
 )
 from orchestrator.pipeline.references import follows_page
 from orchestrator.pipeline.settle import observe_review_input
+from orchestrator.pipeline.stages import stage_for
 from orchestrator.pipeline.steps import page_problems
+from orchestrator.pipeline.trash import hold_page_writes, reconcile_restored_page
 from orchestrator.state.machine import explain_refusal, transition
 from orchestrator.state.status import STAGES, Status, allowed_moves, is_allowed
 from reelgate.errors import ReelgateError
@@ -60,8 +63,12 @@ def _copy_fields(ctx: PipelineContext, task: Task, page: TaskPage) -> None:
         defaults = ctx.channels.get(page.channel).defaults
         task.brief = page.brief
         task.channel = page.channel or "default"
-        task.clip_count = int(page.clip_count or defaults.clip_count)
-        task.clip_seconds = int(page.clip_seconds or defaults.clip_seconds)
+        # Only an empty cell takes the default: a typed 0 is refused (page_problems),
+        # never silently turned into the channel's clip count.
+        task.clip_count = int(defaults.clip_count if page.clip_count is None else page.clip_count)
+        task.clip_seconds = int(
+            defaults.clip_seconds if page.clip_seconds is None else page.clip_seconds
+        )
         task.aspect_ratio = page.aspect_ratio or defaults.aspect_ratio
 
 
@@ -190,7 +197,11 @@ async def _stale_own_write(
         .limit(20)
     )
     labels = [str(op.get("status_label", "")) for op in rows.scalars().all()]
-    return label in labels[1:] and label != (labels[0] if labels else None)
+    # Any Status we sent, the latest included: with several tasks in flight the
+    # worker can move a task on (Planning -> Storyboard Ready) before the drainer
+    # has sent the newer label, so our latest sent write is read back while the
+    # task is already past it.
+    return label in labels and label != Status(task.status).label
 
 
 async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPage) -> None:
@@ -205,6 +216,22 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
     now = ctx.clock()
     settle = ctx.settings.review_settle_seconds
     bound = log.bind(page=page.page_id, status=label)
+    if page.missing:
+        # A property was renamed or deleted: what the page shows for it is unknown,
+        # so nothing on it is acted on (an absent Status is not a move, an absent
+        # Error Log is not "no notes"). The owner hears once; /readyz names it.
+        await record_drift(
+            session,
+            "tasks",
+            page.missing,
+            seen=f"reading the task page “{page.title}”",
+            now=now,
+            settings=ctx.notion_settings,
+            task=task,
+            metrics=ctx.metrics,
+        )
+        bound.warning("skip_page_schema_drift", missing=list(page.missing))
+        return
 
     if task is None:
         initial = status if status in EDITABLE else Status.DRAFT
@@ -257,10 +284,17 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         and is_allowed(current, Status.QUEUED, "human")
     )
     await observe_review_input(session, task, now, settle, page_read=True, go_ahead=go_ahead)
-    if page.in_trash and not Status(task.status).terminal:
-        await transition(session, task, Status.CANCELLED, "human", "page moved to trash")
-        bound.info("cancel_trashed_task", task=task.id)
+    if page.in_trash:
+        # Its writes wait for a restore (pipeline/trash.py); nothing else is read.
+        await hold_page_writes(session, task, now)
+        if not Status(task.status).terminal:
+            await transition(session, task, Status.CANCELLED, "human", "page moved to trash")
+            bound.info("cancel_trashed_task", task=task.id)
         return
+    if task.page_trashed_at is not None:
+        # Back from the trash: held writes go out, then the real status and a comment.
+        # A Status the restorer set meanwhile is read below like any other move.
+        await reconcile_restored_page(session, task, now)
     if label == task.last_seen_status:
         # No Status change: an edit elsewhere on the page (or our own write).
         _refresh_estimate(ctx, session, task, page, before)
@@ -277,6 +311,15 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
     task.last_seen_status = label
     if status is current:
         _refresh_estimate(ctx, session, task, page, before)
+        return
+    conflict = (
+        await _conflicting_verdict(session, task, current, status)
+        if status is not None and is_allowed(current, status, "human")
+        else None
+    )
+    if conflict is not None:
+        _refuse(session, task, page, current, status, label, conflict)
+        bound.warning("refuse_conflicting_verdict", task=task.id, current=current.label)
         return
     if status is not None and is_allowed(current, status, "human"):
         await transition(session, task, status, "human", f"set {_editor(page)}")
@@ -298,13 +341,34 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
         bound.debug("apply_human_move", task=task.id, from_status=current.label)
         return
     # Not allowed: never applied. Put Status back and say why, where they will see it.
-    reason = (
-        explain_refusal(current, status, "human")
-        if status is not None
-        else f"'{label}' is not a reelgate status. From {current.label} you can choose: "
-        + ", ".join(m.label for m in allowed_moves(current, "human"))
-        + "."
-    )
+    if status is not None:
+        reason = explain_refusal(current, status, "human")
+    else:
+        shown = f"'{label}' is not a reelgate status" if label else "Status was emptied"
+        reason = (
+            f"{shown}. From {current.label} you can choose: "
+            + ", ".join(m.label for m in allowed_moves(current, "human"))
+            + "."
+        )
+    if current is Status.CANCELLED and task.resume_status:
+        resume = stage_for(Status(task.resume_status)).STAGE.working
+        reason += (
+            f" {Status.QUEUED.label} resumes it at {resume.label}, reusing everything already made."
+        )
+    _refuse(session, task, page, current, status, label, reason)
+    bound.warning("revert_human_move", task=task.id, current=current.label)
+
+
+def _refuse(
+    session: AsyncSession,
+    task: Task,
+    page: TaskPage,
+    current: Status,
+    status: Status | None,
+    label: str,
+    reason: str,
+) -> None:
+    """Put Status back to `current` and say why on the page; the refusal is an event."""
     enqueue(session, task, SetTaskStatus(page_id=page.page_id, status_label=current.label))
     comment(session, task, f"Status was set back to {current.label}. {reason}")
     session.add(
@@ -317,7 +381,44 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
             note=f"refused '{label}' {_editor(page)}",
         )
     )
-    bound.warning("revert_human_move", task=task.id, current=current.label)
+
+
+async def _conflicting_verdict(
+    session: AsyncSession, task: Task, current: Status, status: Status
+) -> str | None:
+    """Why a verdict contradicts a review already given, or None.
+
+    Video Approved while Videos rows ask for Regenerate: approving would overwrite the
+    rows' request without a word, so the move is refused and the way out is named.
+    """
+    if (current, status) != (Status.VIDEO_READY, Status.VIDEO_APPROVED):
+        return None
+    rows = (
+        (
+            await session.execute(
+                select(Clip)
+                .where(Clip.task_id == task.id, Clip.notion_verdict == "Regenerate")
+                .order_by(Clip.number)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        return None
+    numbers = ", ".join(str(c.number) for c in rows)
+    notes = "".join(
+        f"\n- clip {c.number}: {c.reviewer_note}" for c in rows if c.reviewer_note.strip()
+    )
+    plural = "s" if len(rows) > 1 else ""
+    return (
+        f"{Status.VIDEO_APPROVED.label} conflicts with the Videos table: the row{plural} "
+        f"of clip{plural} {numbers} {'are' if plural else 'is'} set to Regenerate"
+        f"{' (notes below)' if notes else ''}. Nothing was approved or overwritten. "
+        f"To regenerate {'them' if plural else 'it'}, set Status to "
+        f"{Status.VIDEO_ERROR.label}. To keep the clips as they are, set those rows' "
+        f"Status to Ready, then set {Status.VIDEO_APPROVED.label} again.{notes}"
+    )
 
 
 async def apply_video_rows(ctx: PipelineContext, rows: Sequence[VideoRow]) -> None:

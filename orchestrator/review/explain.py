@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from orchestrator.limits import summarise_numbers
 from orchestrator.review.classes import IssueClass, IssueClasses
 from orchestrator.review.parser import DEFAULT_CLASSES, LineReading, join_notes, read_lines
 
@@ -137,8 +138,8 @@ def compact_numbers(numbers: Iterable[int]) -> str:
 
 
 def _named(word: str, numbers: Sequence[int]) -> str:
-    plural = len(numbers) != 1
-    return f"{word}{'s' if plural else ''} {compact_numbers(numbers)}"
+    # Past 20 runs the rest is counted, not listed (5,000 odd numbers, one line).
+    return summarise_numbers(numbers, word)
 
 
 def _clips_around_keyframes(keyframes: Iterable[int], clip_count: int) -> list[int]:

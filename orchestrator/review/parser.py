@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from orchestrator.limits import summarise_runs
 from orchestrator.review.classes import NEUTRAL_LABELS, IssueClass, IssueClasses, issue_classes
 from orchestrator.review.classes import normalise_label as _norm
 from orchestrator.review.lines import is_daemon_line
@@ -488,8 +489,24 @@ def _mention(unit: Unit, lo_text: str, hi_text: str) -> _Mention:
 
 
 def _range_reason(mentions: list[_Mention], clip_count: int) -> str:
-    names = ", ".join(m.text for m in mentions)
-    verb = "is" if len(mentions) == 1 and "–" not in mentions[0].text else "are"
+    # Summarised, not listed: 5,000 numbers on one line make one short reason.
+    parts: list[str] = []
+    counted = 0
+    for unit in ("clip", "keyframe"):
+        runs = [
+            (m.lo, m.hi)
+            for m in mentions
+            if m.unit == unit and m.lo is not None and m.hi is not None
+        ]
+        if runs:
+            parts.append(summarise_runs(runs, unit))
+            counted += sum(hi - lo + 1 for lo, hi in runs)
+    huge = [m.text for m in mentions if m.lo is None or m.hi is None]
+    parts.extend(huge[:3])
+    if len(huge) > 3:
+        parts.append(f"{len(huge) - 3} more")
+    names = ", ".join(parts)
+    verb = "is" if counted + len(huge) == 1 else "are"
     if clip_count == 0:
         have = "this task has no clips yet"
     elif any(m.unit == "keyframe" for m in mentions):

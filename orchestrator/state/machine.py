@@ -26,7 +26,12 @@ _STAGE_STATUSES = frozenset(
 
 def explain_refusal(current: Status, target: Status, actor: Actor) -> str:
     moves = allowed_moves(current, actor)
-    listed = ", ".join(m.label for m in moves) if moves else "none (the daemon moves it on)"
+    if moves:
+        listed = ", ".join(m.label for m in moves)
+    elif current.terminal:
+        listed = "nothing (the task is finished)"
+    else:
+        listed = "none (the daemon moves it on)"
     return (
         f"{current.label} -> {target.label} is not an allowed move. "
         f"From {current.label} you can choose: {listed}."

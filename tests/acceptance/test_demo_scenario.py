@@ -45,9 +45,17 @@ pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(300)]
 
 
 def fast_loops(config: AppConfig) -> AppConfig:
-    """The demo's cadence, quickened: the scenario is the same, the waits shorter."""
-    settings = config.settings.model_copy(update={"notion_poll_seconds": 0.5})
-    return dataclasses.replace(config, settings=settings)
+    """The demo's cadence, quickened: the scenario is the same, the waits shorter.
+
+    The local API's rate limit is off in these tests, so the daemon's own pacing
+    (2.5 req/s, Notion's real budget) would only make them wait: the request
+    counts, not their pace, are what the scenario checks.
+    """
+    settings = config.settings.model_copy(
+        update={"notion_poll_seconds": 0.5, "review_settle_seconds": 1.0}
+    )
+    notion = config.notion.model_copy(update={"requests_per_second": 50.0})
+    return dataclasses.replace(config, settings=settings, notion=notion)
 
 
 def _clip_requests(work_dir: Path) -> list[dict[str, Any]]:

@@ -79,7 +79,10 @@ async def test_production_path(
         settings = config.settings.model_copy(
             update={"database_url": pg_url, "notion_poll_seconds": 0.5}
         )
-        return dataclasses.replace(config, settings=settings, storage=storage, google=google)
+        notion = config.notion.model_copy(update={"requests_per_second": 50.0})
+        return dataclasses.replace(
+            config, settings=settings, storage=storage, google=google, notion=notion
+        )
 
     channels = Channels(
         {

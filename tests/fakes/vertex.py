@@ -254,6 +254,16 @@ class FakeOperation:
     error: dict[str, Any] | None = None
     polls: int = 0
     delivered: bool = False  # its clips were written to storageUri
+    # The operation latency it was created with (`seconds_until_done` then), and the
+    # time.monotonic() of each poll and of the first poll that answered "done".
+    latency_s: float = 0.0
+    poll_times: list[float] = field(default_factory=list)
+    done_polled_at: float | None = None
+
+    @property
+    def finished_at(self) -> float:
+        """When the operation finished (time.monotonic()), for "finished -> polled" delays."""
+        return self.created_at + self.latency_s
 
 
 @dataclass
@@ -309,8 +319,9 @@ class FakeVertex:
 
     # An operation is done after this many polls answered "pending" ...
     polls_until_done: int = 1
-    # ... and no sooner than this many seconds after its create call
-    # (REALISTIC_OPERATION_SECONDS in acceptance tests).
+    # ... and no sooner than this many seconds after its create call: the operation
+    # latency L (REALISTIC_OPERATION_SECONDS in acceptance tests, tens of seconds in
+    # bench/). `polls_until_done = 0` makes an operation's end depend on time alone.
     seconds_until_done: float = 0.0
     # Added before every response (ms-scale in tests).
     latency_s: float = 0.0
@@ -351,6 +362,10 @@ class FakeVertex:
     _generate_rules: list[_GenerateRule] = field(default_factory=list)
     _failures: dict[str, list[_HttpFailure]] = field(default_factory=dict)
     _quota_hits: dict[str, list[float]] = field(default_factory=dict)
+    # hold_creates(): creates arriving once this many were accepted wait for release.
+    _hold_after: int | None = None
+    _held: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _http: ThreadedServer | None = None
 
@@ -444,6 +459,35 @@ class FakeVertex:
             self.rpm_quota[model] = requests_per_minute
             self.quota_window_s = window_s
 
+    def hold_creates(self, after: int) -> threading.Event:
+        """Hold every create that arrives once `after` creates were accepted.
+
+        A held create is recorded (it reached Vertex) but takes no operation: it waits
+        until `release_creates()`, then answers 503 UNAVAILABLE. The returned event is
+        set when the first create is held: a caller that kills its client then has
+        killed it in the middle of a submit (bench/bench_recovery.py).
+        """
+        with self._lock:
+            self._hold_after = after
+            self._held.clear()
+            self._released.clear()
+        return self._held
+
+    def release_creates(self) -> None:
+        with self._lock:
+            self._hold_after = None
+        self._released.set()
+
+    def seed_pending_operation(self, model: str, prompt: str) -> str:
+        """An operation that stays pending, as if created by an earlier daemon run."""
+        resource = f"projects/bench/locations/us-central1/publishers/google/models/{model}"
+        name = f"{resource}/operations/{uuid.uuid4()}"
+        op = FakeOperation(name, model, prompt, 1, time.monotonic(), {}, outcome="never")
+        with self._lock:
+            self.operations[name] = op
+            self.accepted_creates[prompt] += 1
+        return name
+
     def realistic(self) -> FakeVertex:
         """Operations take seconds to finish, as on Vertex (acceptance tests)."""
         self.seconds_until_done = REALISTIC_OPERATION_SECONDS
@@ -452,6 +496,7 @@ class FakeVertex:
     def reset(self) -> None:
         """Back to default knobs and empty counters; the server keeps running."""
         keep = {"_lock", "_http"}
+        self._released.set()  # a create still held answers now
         with self._lock:
             for f in fields(self):
                 if f.name in keep:
@@ -538,6 +583,8 @@ class FakeVertex:
             )
         # Count a create on arrival: rejected or timed-out creates still reached Vertex.
         attempt = self._count_create(body) if action == "create" else 0
+        if action == "create" and await self._held_create():
+            return self._error(503, "The service is currently unavailable.")
         if self.latency_s:
             # After recording: a client that times out still "sent" the request.
             await asyncio.sleep(self.latency_s)
@@ -635,6 +682,20 @@ class FakeVertex:
             ],
         )
 
+    async def _held_create(self) -> bool:
+        """True when this create was held (hold_creates) and must not take effect."""
+        with self._lock:
+            hold = self._hold_after is not None and sum(self.accepted_creates.values()) >= (
+                self._hold_after or 0
+            )
+            if hold:
+                self._held.set()
+            released = self._released
+        if not hold:
+            return False
+        await asyncio.to_thread(released.wait)
+        return True
+
     def _count_create(self, body: dict[str, Any]) -> int:
         prompt = str((body.get("instances") or [{}])[0].get("prompt", ""))
         with self._lock:
@@ -723,7 +784,9 @@ class FakeVertex:
             message = str(blocked.error["message"])
             return self._error(400, message, _bad_request("instances[0].prompt", message))
         name = f"{resource}/operations/{uuid.uuid4()}"
-        op = FakeOperation(name, model, prompt, attempt, time.monotonic(), body)
+        op = FakeOperation(
+            name, model, prompt, attempt, time.monotonic(), body, latency_s=self.seconds_until_done
+        )
         with self._lock:
             for rule in self._rules:
                 if not rule.applies(prompt, attempt):
@@ -747,13 +810,17 @@ class FakeVertex:
             op = self.operations.get(name)
             if op is None:
                 return self._error(404, f"Operation {name} not found.")
+            now = time.monotonic()
             op.polls += 1
+            op.poll_times.append(now)
             self.poll_calls[name] += 1
             pending = (
                 op.outcome == "never"
                 or op.polls <= self.polls_until_done
-                or time.monotonic() - op.created_at < self.seconds_until_done
+                or now - op.created_at < self.seconds_until_done
             )
+            if not pending and op.done_polled_at is None:
+                op.done_polled_at = now
         if pending:
             # proto3 JSON omits `done: false`.
             return JSONResponse({"name": name})

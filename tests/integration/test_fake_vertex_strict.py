@@ -6,6 +6,7 @@ messages and `details`, a per-model RPM quota 429, and storageUri is honoured.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -202,3 +203,47 @@ async def test_storage_uri_is_honoured(client: genai.Client, fake_vertex: FakeVe
         signed = await http.get(url, params={"alt": "media"}, headers={"Authorization": "Bearer t"})
     assert anonymous.status_code == 401
     assert signed.content == tiny_mp4()
+
+
+async def test_a_held_create_takes_no_operation_and_fails_when_released(
+    client: genai.Client, fake_vertex: FakeVertex
+) -> None:
+    await _create(client)
+    held = fake_vertex.hold_creates(after=1)
+    second = asyncio.create_task(_create(client))
+    await asyncio.to_thread(held.wait, 10)
+    assert held.is_set()
+    assert not second.done()
+
+    fake_vertex.release_creates()
+
+    with pytest.raises(genai_errors.ServerError) as info:
+        await second
+    assert info.value.code == 503
+    # It reached Vertex (counted on arrival) but made no operation: nothing billed.
+    assert fake_vertex.total_creates == 2
+    assert sum(fake_vertex.accepted_creates.values()) == 1
+    assert len(fake_vertex.operations) == 1
+    assert (await _create(client)).name  # released: creates pass again
+
+
+async def test_an_operation_records_when_it_was_first_polled_done(
+    client: genai.Client, fake_vertex: FakeVertex
+) -> None:
+    fake_vertex.polls_until_done = 0
+    fake_vertex.seconds_until_done = 0.3
+    started = await _create(client)
+    [op] = fake_vertex.operations.values()
+
+    assert not (await client.aio.operations.get(started)).done
+    assert op.done_polled_at is None
+    await asyncio.sleep(0.35)
+    assert (await client.aio.operations.get(started)).done
+    assert (await client.aio.operations.get(started)).done
+
+    assert op.latency_s == 0.3
+    assert len(op.poll_times) == 3
+    assert op.done_polled_at == op.poll_times[1]  # the first "done", not a later one
+    assert op.done_polled_at >= op.finished_at
+    name = fake_vertex.seed_pending_operation("veo-3.1-generate-001", "still going")
+    assert fake_vertex.operations[name].outcome == "never"

@@ -7,22 +7,16 @@ create whose outcome is unknown is flagged like a lost submission, never resubmi
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from notion_sync.local_api.server import LocalNotionServer
-from orchestrator.channels import ChannelConfig, Channels
-from orchestrator.config import AppConfig
 from orchestrator.db.models import CostEntry
-from orchestrator.providers.settings import GoogleSettings
 from tests.fakes.vertex import INPUT_BLOCK_MESSAGE, FakeVertex
-from tests.fixtures.pipeline import PipelineEnv, make_pipeline_env
+from tests.fixtures.pipeline import PipelineEnv
+from tests.helpers.google_env import EnvFactory, google_env_factory
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,7 +25,6 @@ SHOTS = [
     ("a lighthouse on black rocks at dusk", "slow push in", "The last night."),
     ("waves climbing the rocks", "pan left", "The sea climbs."),
 ]
-EnvFactory = Callable[..., AbstractAsyncContextManager[PipelineEnv]]
 BOTH_GATES = frozenset({"storyboard", "keyframes"})
 
 
@@ -39,34 +32,14 @@ BOTH_GATES = frozenset({"storyboard", "keyframes"})
 def google_env(
     tmp_path: Path, local_notion: LocalNotionServer, fake_vertex: FakeVertex
 ) -> EnvFactory:
-    fake_vertex.json_text = json.dumps(
-        {
-            "title": "The last lighthouse keeper",
-            "shots": [
-                {"visual_prompt": v, "motion_prompt": m, "narration": n} for v, m, n in SHOTS
-            ],
-        }
+    return google_env_factory(
+        tmp_path,
+        local_notion,
+        fake_vertex,
+        api_key=API_KEY,
+        title="The last lighthouse keeper",
+        shots=SHOTS,
     )
-
-    def make(**channel: object) -> AbstractAsyncContextManager[PipelineEnv]:
-        def configure(config: AppConfig) -> AppConfig:
-            google = GoogleSettings(
-                _env_file=None,  # type: ignore[call-arg]
-                api_key=API_KEY,  # type: ignore[arg-type]
-                base_url=fake_vertex.url,
-                timeout_ms=10_000,
-                read_retry_attempts=1,
-            )
-            settings = config.settings.model_copy(
-                update={"clip_poll_initial_seconds": 0.05, "clip_poll_max_seconds": 0.2}
-            )
-            return dataclasses.replace(config, google=google, settings=settings)
-
-        x = ChannelConfig(name="x", provider="google", **channel)  # type: ignore[arg-type]
-        channels = Channels({"default": ChannelConfig(name="default"), "x": x}, "test")
-        return make_pipeline_env(tmp_path, local_notion, channels=channels, configure=configure)
-
-    return make
 
 
 async def ledger(env: PipelineEnv, kind: str) -> list[CostEntry]:

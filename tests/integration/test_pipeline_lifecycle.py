@@ -88,7 +88,7 @@ async def test_lost_submission_is_flagged_not_resubmitted_until_a_reviewer_asks(
         r for r in env.server.admin.pages(env.videos_ds) if r["properties"]["Clip"]["number"] == 2
     )
     assert row["properties"]["Status"]["select"]["name"] == "Failed"
-    assert "Clips 2 have no video" in env.comments(page)[-1]
+    assert "Clip 2 has no video" in env.comments(page)[-1]
 
     # A human decides to pay again.
     env.review(page, "Video Error", "Regenerate: clip 2")

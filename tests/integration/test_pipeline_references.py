@@ -4,22 +4,17 @@ loopback. Bad references stop a task before anything is spent."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from notion_sync.local_api.server import LocalNotionServer
-from orchestrator.channels import ChannelConfig, Channels
-from orchestrator.config import AppConfig
 from orchestrator.db.models import CostEntry
-from orchestrator.providers.settings import GoogleSettings
 from tests.fakes.vertex import FakeVertex, inline_images
-from tests.fixtures.pipeline import PipelineEnv, make_pipeline_env
+from tests.fixtures.pipeline import PipelineEnv
+from tests.helpers.google_env import EnvFactory, google_env_factory
 from tests.helpers.notion_inspect import blocks_of
 from tests.helpers.references import (
     ImageServer,
@@ -36,7 +31,6 @@ SHOTS = [
     ("a bottle of Glow on a rock by the sea", "slow push in", "Meet Glow."),
     ("the bottle in a hand at sunset", "pan left", "Take it anywhere."),
 ]
-EnvFactory = Callable[..., AbstractAsyncContextManager[PipelineEnv]]
 BOTTLE = image_bytes((200, 40, 40), (64, 48))  # the uploaded product shot (PNG)
 LABEL = image_bytes((40, 60, 200), (40, 40), fmt="JPEG")  # a linked label (JPEG)
 
@@ -51,34 +45,9 @@ def images() -> Iterator[ImageServer]:
 def google_env(
     tmp_path: Path, local_notion: LocalNotionServer, fake_vertex: FakeVertex
 ) -> EnvFactory:
-    fake_vertex.json_text = json.dumps(
-        {
-            "title": "Glow",
-            "shots": [
-                {"visual_prompt": v, "motion_prompt": m, "narration": n} for v, m, n in SHOTS
-            ],
-        }
+    return google_env_factory(
+        tmp_path, local_notion, fake_vertex, api_key=API_KEY, title="Glow", shots=SHOTS
     )
-
-    def make(**channel: object) -> AbstractAsyncContextManager[PipelineEnv]:
-        def configure(config: AppConfig) -> AppConfig:
-            google = GoogleSettings(
-                _env_file=None,  # type: ignore[call-arg]
-                api_key=API_KEY,  # type: ignore[arg-type]
-                base_url=fake_vertex.url,
-                timeout_ms=10_000,
-                read_retry_attempts=1,
-            )
-            settings = config.settings.model_copy(
-                update={"clip_poll_initial_seconds": 0.05, "clip_poll_max_seconds": 0.2}
-            )
-            return dataclasses.replace(config, google=google, settings=settings)
-
-        x = ChannelConfig(name="x", provider="google", **channel)  # type: ignore[arg-type]
-        channels = Channels({"default": ChannelConfig(name="default"), "x": x}, "test")
-        return make_pipeline_env(tmp_path, local_notion, channels=channels, configure=configure)
-
-    return make
 
 
 @pytest.fixture

@@ -159,7 +159,7 @@ def test_duplicate_mentions_merge_notes() -> None:
         ("clip 0", "clip 0 is out of range: this task has clips 1–6"),
         ("clip 7", "clip 7 is out of range: this task has clips 1–6"),
         ("clips 5-9", "clips 5–9 are out of range: this task has clips 1–6"),
-        ("clips 0, 7", "clip 0, clip 7 are out of range: this task has clips 1–6"),
+        ("clips 0, 7", "clips 0, 7 are out of range: this task has clips 1–6"),
         (
             "keyframe 8",
             "keyframe 8 is out of range: this task has clips 1–6 and keyframes 1–7",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Task
+from orchestrator.limits import summarise_numbers
 from orchestrator.pipeline.budget import narration_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import task_ref
@@ -85,7 +86,7 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             for c in rows
             if c.narration_attempt and (not redone or c.number in redone)
         ]
-        what = f"lines {', '.join(map(str, redone))} recorded" if redone else "unchanged"
+        what = f"{summarise_numbers(redone, 'line')} recorded" if redone else "unchanged"
         await reach_gate(
             session,
             task,

@@ -21,18 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
-from orchestrator.errors import ContentFiltered, ProviderPermanentError
+from orchestrator.errors import ContentFiltered
+from orchestrator.limits import IMAGE_PROMPT_MAX_CHARS, NOTE_MAX_CHARS, bound, summarise_numbers
+from orchestrator.pipeline.blocked import handle_blocked
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.files import task_ref
 from orchestrator.pipeline.gates import reach_gate
-from orchestrator.pipeline.ledger import record_blocked, record_charge
-from orchestrator.pipeline.notion_out import file_ref, log_error_line, sync_clip_row
+from orchestrator.pipeline.ledger import record_charge
+from orchestrator.pipeline.notion_out import file_ref, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_keyframes
 from orchestrator.pipeline.references import load_reference_images
 from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import Aspect, Image
-from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
+from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import KeyframeStatus, transition_keyframe
 from orchestrator.state.status import stage_named
 from storage.keys import keyframe_file_name, keyframe_key, keyframe_reference_file_name
@@ -60,8 +62,9 @@ NEEDS_RENDER = (KeyframeStatus.PLANNED, KeyframeStatus.REJECTED)
 
 
 def keyframe_prompt(kf: Keyframe) -> str:
-    note = kf.reviewer_note.strip()
-    return f"{kf.prompt}. Reviewer note: {note}" if note else kf.prompt
+    note = bound(kf.reviewer_note.strip(), NOTE_MAX_CHARS).text
+    prompt = f"{kf.prompt}. Reviewer note: {note}" if note else kf.prompt
+    return bound(prompt, IMAGE_PROMPT_MAX_CHARS).text
 
 
 async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
@@ -139,7 +142,7 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
             for k in shown
             if k.public_url or k.file_upload_id
         ]
-        what = f"keyframes {', '.join(map(str, rendered))} rendered" if rendered else "unchanged"
+        what = f"{summarise_numbers(rendered, 'keyframe')} rendered" if rendered else "unchanged"
         await reach_gate(
             session,
             task,
@@ -170,35 +173,19 @@ async def _render(
                 prompt, aspect, reference, references=references
             )
         except ContentFiltered as blocked:
-            retry = should_rephrase(rephrases, providers.rai_rephrase_retries)
-            reasons = "; ".join(blocked.reasons) or "no reason given"
-            message = (
-                f"keyframe {kf.number} was blocked by the image model's safety filter "
-                f"({reasons}); not billed"
+            await handle_blocked(
+                ctx,
+                task_id,
+                blocked,
+                provider=providers.name,
+                kind="keyframe",
+                subject=f"keyframe {kf.number} was blocked by the image model",
+                softened="prompt",
+                fix="Reword the shot (a milder brief or storyboard), then set Status to "
+                "Queued to try again",
+                rephrases=rephrases,
+                max_rephrases=providers.rai_rephrase_retries,
             )
-            message += (
-                "; retrying with a softened prompt"
-                if retry
-                else f" (after {rephrases} softened retries)"
-            )
-            async with ctx.sessions() as session, session.begin():
-                task = await session.get(Task, task_id)
-                assert task is not None
-                await record_blocked(
-                    session,
-                    task,
-                    blocked,
-                    provider=providers.name,
-                    kind="keyframe",
-                    metrics=ctx.metrics,
-                )
-                log_error_line(session, task, message, ctx.clock())
-            log.warning("filter_keyframe", keyframe=kf.number, reasons=reasons, retry=retry)
-            if not retry:
-                raise ProviderPermanentError(
-                    f"{message}. Reword the shot (a milder brief or storyboard), then set "
-                    "Status to Queued to try again"
-                ) from blocked
             rephrases += 1
             prompt = rephrase_for_safety(prompt, blocked.reasons, rephrases)
         finally:
@@ -217,7 +204,8 @@ def redo_targets(review: Review) -> Redo:
         targets=redo.targets,
         reasons=frozenset(
             {
-                f"keyframe {', '.join(map(str, beyond))} does not exist "
+                f"{summarise_numbers(beyond, 'keyframe')} "
+                f"{'does' if len(beyond) == 1 else 'do'} not exist "
                 f"(this task has keyframes 1 to {len(review.keyframes)})"
             }
         ),

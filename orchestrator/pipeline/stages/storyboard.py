@@ -20,16 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notion_sync.ops import BlockSpec
 from orchestrator.db.models import Clip, Keyframe, Task
 from orchestrator.errors import ContentFiltered, ProviderPermanentError
+from orchestrator.limits import BRIEF_MAX_CHARS, bound, summarise_numbers
+from orchestrator.pipeline.blocked import handle_blocked
 from orchestrator.pipeline.budget import clip_cost, keyframe_cost, storyboard_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
 from orchestrator.pipeline.gates import reach_gate
-from orchestrator.pipeline.ledger import record_blocked, record_charge
-from orchestrator.pipeline.notion_out import log_error_line, sync_clip_row
+from orchestrator.pipeline.ledger import record_charge
+from orchestrator.pipeline.notion_out import comment, sync_clip_row
 from orchestrator.pipeline.queries import aspect_of, load_all
 from orchestrator.pipeline.references import load_reference_images, reference_blocks
 from orchestrator.pipeline.stages.base import Redo, Review, planned_redo
 from orchestrator.providers.base import Aspect, Image, Shot, Storyboard
-from orchestrator.providers.safety import rephrase_for_safety, should_rephrase
+from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.clips import (
     ClipStatus,
     KeyframeStatus,
@@ -88,6 +90,9 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
         clips, _ = await load_all(session, task.id)
         brief, count, seconds = task.brief or task.title, task.clip_count, task.clip_seconds
         aspect = aspect_of(task)
+    # The model is given a bounded Brief; the gate comment says what was cut.
+    brief_bound = bound(brief, BRIEF_MAX_CHARS)
+    brief = brief_bound.text
     providers = ctx.providers_for(channel)
     if not clips or replan:
         # The paid call runs outside any transaction; its result is committed at once.
@@ -123,7 +128,15 @@ async def run(ctx: PipelineContext, task_id: int) -> datetime | None:
         ]
         # What the storyboard (and every keyframe) follows, shown with the shots.
         body += reference_blocks(task)
-        what = f"shots {', '.join(map(str, sorted(replan)))} re-planned" if replan else "planned"
+        what = f"{summarise_numbers(replan, 'shot')} re-planned" if replan else "planned"
+        if brief_bound.cut and not replan:
+            # Said once, where the creator sees it (a comment) and next to the shots.
+            cut = (
+                f"{brief_bound.describe('The Brief')} by the storyboard model "
+                f"({brief_bound.cut:,} cut). Shorten the Brief to say it all."
+            )
+            body.insert(0, BlockSpec(kind="callout", text=cut))
+            comment(session, task, cut)
         await reach_gate(
             session,
             task,
@@ -155,33 +168,18 @@ async def _plan(
                 brief, count, seconds, aspect, notes=replan or None, references=references
             )
         except ContentFiltered as blocked:
-            retry = should_rephrase(rephrases, providers.rai_rephrase_retries)
-            reasons = "; ".join(blocked.reasons) or "no reason given"
-            message = (
-                f"the storyboard was blocked by the model's safety filter ({reasons}); not billed"
+            await handle_blocked(
+                ctx,
+                task_id,
+                blocked,
+                provider=providers.name,
+                kind="storyboard",
+                subject="the storyboard was blocked by the model",
+                softened="brief",
+                fix="Reword the Brief, then set Status to Queued",
+                rephrases=rephrases,
+                max_rephrases=providers.rai_rephrase_retries,
             )
-            message += (
-                "; retrying with a softened brief"
-                if retry
-                else f" (after {rephrases} softened retries)"
-            )
-            async with ctx.sessions() as session, session.begin():
-                task = await session.get(Task, task_id)
-                assert task is not None
-                await record_blocked(
-                    session,
-                    task,
-                    blocked,
-                    provider=providers.name,
-                    kind="storyboard",
-                    metrics=ctx.metrics,
-                )
-                log_error_line(session, task, message, ctx.clock())
-            log.warning("filter_storyboard", reasons=reasons, retry=retry)
-            if not retry:
-                raise ProviderPermanentError(
-                    f"{message}. Reword the Brief, then set Status to Queued"
-                ) from blocked
             rephrases += 1
             brief = rephrase_for_safety(brief, blocked.reasons, rephrases)
         finally:

@@ -33,6 +33,7 @@ from orchestrator.errors import (
     ProviderTransientError,
     SubmitOutcomeUnknown,
 )
+from orchestrator.limits import NOTE_MAX_CHARS, VEO_PROMPT_MAX_CHARS, bound, summarise_numbers
 from orchestrator.media import contact_sheet
 from orchestrator.pipeline.budget import clip_cost
 from orchestrator.pipeline.context import PipelineContext, ProviderSet
@@ -92,8 +93,15 @@ def clip_prompt(clip: Clip) -> str:
     note = clip.reviewer_note.strip()
     # A re-planned shot already carries its note (the storyboard folded it in).
     if note and note.casefold() not in clip.prompt.casefold():
-        parts.append(f"Reviewer note: {note}")
-    return ". ".join(parts) + "."
+        parts.append(f"Reviewer note: {bound(note, NOTE_MAX_CHARS).text}")
+    prompt = ". ".join(parts) + "."
+    if len(prompt) <= VEO_PROMPT_MAX_CHARS:
+        return prompt
+    # Too long for Veo: the shot's own prompt gives way, the camera and note stay.
+    tail = ". ".join(parts[1:])
+    room = max(200, VEO_PROMPT_MAX_CHARS - len(tail) - 3)
+    head = bound(parts[0], room).text
+    return bound(". ".join([head, *parts[1:]]) + ".", VEO_PROMPT_MAX_CHARS).text
 
 
 def needs_generation(clip: Clip, keyframes: dict[int, Keyframe]) -> bool:
@@ -423,7 +431,8 @@ async def _arrive_at_gate(ctx: PipelineContext, task_id: int) -> None:
         headline = f"Video ready: {len(clips) - len(missing)}/{len(clips)} clips."
         if missing:
             headline += (
-                f" Clips {', '.join(map(str, missing))} have no video (see the reelgate log "
+                f" {summarise_numbers(missing).capitalize()} "
+                f"{'has' if len(missing) == 1 else 'have'} no video (see the reelgate log "
                 "on the page)."
             )
         update_task_fields(

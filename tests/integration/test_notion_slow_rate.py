@@ -1,0 +1,49 @@
+"""Issue 10, case 4: REELGATE_NOTION_REQUESTS_PER_SECOND below 1 works.
+
+aiolimiter's bucket holds `max_rate` tokens; with `AsyncLimiter(0.5, 1.0)` a
+request (one token) never fits and `acquire()` raised "Amount must be a number
+between 0 and the maximum capacity" on the first request. The client against the
+local Notion API, through notion-client; counts, not timing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from notion_sync.client import NotionClient, rate_limiter
+from notion_sync.local_api import LocalNotionServer
+from notion_sync.settings import NotionSettings
+
+
+@pytest.mark.parametrize("rate", [0.5, 0.2, 0.01])
+async def test_a_rate_below_one_request_per_second_works(
+    local_notion: LocalNotionServer, rate: float
+) -> None:
+    settings = NotionSettings(
+        base_url=local_notion.base_url,
+        token=SecretStr("slow-rate-token"),
+        requests_per_second=rate,
+    )
+    async with NotionClient(settings) as client:
+        me = await client.request("GET", "/v1/users/me")
+        assert me["object"] == "user"
+        assert client.stats.requests == 1
+        # One request a period of 1/rate seconds: the bucket is now empty.
+        assert client.limiter.max_rate == 1
+        assert client.limiter.time_period == pytest.approx(1 / rate)
+        assert not client.limiter.has_capacity()
+
+
+@pytest.mark.parametrize(("rate", "tokens", "period"), [(2.5, 2.5, 1.0), (1.0, 1.0, 1.0)])
+def test_a_rate_of_one_or_more_is_a_per_second_bucket(
+    rate: float, tokens: float, period: float
+) -> None:
+    limiter = rate_limiter(rate)
+    assert (limiter.max_rate, limiter.time_period) == (tokens, period)
+
+
+@pytest.mark.parametrize("rate", [0.0, -1.0, float("nan")])
+def test_no_limiter_for_a_rate_that_is_not_positive(rate: float) -> None:
+    with pytest.raises(ValueError, match="must be positive"):
+        rate_limiter(rate)
