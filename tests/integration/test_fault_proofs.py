@@ -248,7 +248,11 @@ def r2_config(proxy: FaultyProxy, moto_s3: MotoS3, bucket: str, attempts: int) -
                 "r2_max_attempts": attempts,
             }
         )
-        return dataclasses.replace(config, storage=storage)
+        # A step whose upload fails (the review contact sheet) is tried again soon.
+        settings = config.settings.model_copy(
+            update={"step_retry_seconds": 0.2, "step_retry_max_seconds": 1.0}
+        )
+        return dataclasses.replace(config, storage=storage, settings=settings)
 
     return configure
 
@@ -315,6 +319,9 @@ async def test_s3_storm_longer_than_the_retries_ends_with_every_clip_stored_once
 ) -> None:
     configure_logging(level="info", json=True, stream=captured_logs)
     attempts = 2
+    # Clips and thumbnails are stored concurrently: with `attempts` failures for each
+    # of them, at least one upload fails outright whatever the interleaving.
+    storm = attempts * 2 * CLIPS
     configure = r2_config(proxy, moto_s3, s3_bucket, attempts=attempts)
     async with make_pipeline_env(tmp_path, local_notion, configure=configure) as env:
         page = env.create_task(clips=CLIPS, channel="autopilot")
@@ -330,14 +337,14 @@ async def test_s3_storm_longer_than_the_retries_ends_with_every_clip_stored_once
                 if submitted:
                     break
                 await asyncio.sleep(0.01)
-            proxy.fail_next(503, times=attempts + 1)
+            proxy.fail_next(503, times=storm)
 
-        storm = asyncio.create_task(storm_when_clips_render())
+        storming = asyncio.create_task(storm_when_clips_render())
         await env.settle()
-        await storm
+        await storming
 
         await assert_clear(env, page)
-        assert proxy.failed == attempts + 1
+        assert proxy.failed == storm
         failed = log_lines(captured_logs, "object_store_call_failed")
         assert failed
         assert all(e["transient"] for e in failed)
