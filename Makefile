@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo bench clean
+.PHONY: install lint test demo bench clean chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) reelgate-data .pytest_cache .mypy_cache .ruff_cache
+
+# The long reliability proofs (issue 10): at least 20 SIGKILLs on PostgreSQL with the
+# google provider against the fake Vertex server. Prints the figures docs quote.
+chaos: $(STAMP)
+	$(BIN)/pytest -n 0 -p no:randomly -s -m chaos tests/acceptance/test_chaos_kill.py

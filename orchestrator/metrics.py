@@ -76,6 +76,11 @@ class Metrics:
             "Notion API responses with HTTP 429.",
             registry=r,
         )
+        self.notion_retries = Counter(
+            "reelgate_notion_retries",
+            "Notion API requests sent again after a 429, 5xx, timeout or dropped connection.",
+            registry=r,
+        )
         self.provider_calls = Counter(
             "reelgate_provider_calls",
             "Generation provider calls by provider and kind "
@@ -106,6 +111,13 @@ class Metrics:
             "Runs of a daemon loop or scheduled job that raised, by loop "
             "(notion_poll, url_refresh, gauges, drain, operations, worker-N).",
             ["loop"],
+            registry=r,
+        )
+        self.storage_retries = Counter(
+            "reelgate_storage_retries",
+            "Storage requests sent again after a failure, by backend and reason "
+            "(HTTP status, or the connection error's name).",
+            ["backend", "reason"],
             registry=r,
         )
         self.cost_usd = Counter(
@@ -198,8 +210,16 @@ class Metrics:
         )
         self.provider_errors = Counter(
             "reelgate_provider_errors",
-            "Failed generation provider calls by provider and kind of error.",
+            "Failed generation provider calls by provider and kind "
+            "(storyboard, keyframe, clip_create, clip_poll, narration).",
             ["provider", "kind"],
+            registry=r,
+        )
+        self.provider_retries = Counter(
+            "reelgate_provider_retries",
+            "Generation provider calls sent again after a 429 (Vertex took nothing, "
+            "billed nothing), by provider and operation.",
+            ["provider", "operation"],
             registry=r,
         )
         self.provider_call_seconds = Histogram(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ExpiringURLs", "ObjectURL", "Storage", "StoredObject"]
+__all__ = ["ExpiringURLs", "ObjectURL", "RetryObserver", "Storage", "StoredObject"]
+
+
+# Told of every request a backend sends again after a failure: (backend, reason),
+# e.g. ("r2", "503") or ("r2", "ConnectionClosedError"). The orchestrator counts them.
+RetryObserver = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storage.base import Storage
+from storage.base import RetryObserver, Storage
 from storage.errors import StoragePermanentError
 from storage.settings import StorageSettings
 
@@ -15,7 +15,10 @@ __all__ = ["build_storage"]
 
 
 def build_storage(
-    settings: StorageSettings, *, notion_client: NotionRequester | None = None
+    settings: StorageSettings,
+    *,
+    notion_client: NotionRequester | None = None,
+    on_retry: RetryObserver | None = None,
 ) -> Storage:
     """Build the configured backend.
 
@@ -23,6 +26,7 @@ def build_storage(
     ``notion`` backend, and is shared so uploads count against the one rate limit.
     A ``local`` backend with an empty ``local_base_url`` gets its base URL later,
     from the file server the daemon starts (``storage.base_url = server.base_url``).
+    ``on_retry`` hears of every request the backend's client sends again (R2).
     """
     if settings.backend == "local":
         from storage.local import LocalStorage
@@ -31,7 +35,7 @@ def build_storage(
     if settings.backend == "r2":
         from storage.r2 import R2Storage
 
-        return R2Storage(settings)
+        return R2Storage(settings, on_retry=on_retry)
     if settings.backend == "notion":
         if notion_client is None:
             raise StoragePermanentError("the notion storage backend needs a Notion client")

@@ -41,7 +41,7 @@ from botocore.exceptions import (
 )
 from pydantic import SecretStr
 
-from storage.base import ObjectURL, StoredObject
+from storage.base import ObjectURL, RetryObserver, StoredObject
 from storage.errors import StorageError, StoragePermanentError, StorageTransientError
 from storage.hashing import sha256_file
 from storage.keys import validate_key
@@ -129,10 +129,12 @@ class R2Storage:
         settings: StorageSettings,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_retry: RetryObserver | None = None,
     ) -> None:
         """An R2 bucket as the ``r2_*`` and ``multipart_*`` settings describe it.
 
-        ``clock`` decides presigned URLs' ``expires_at`` (tests pin it).
+        ``clock`` decides presigned URLs' ``expires_at`` (tests pin it); ``on_retry``
+        hears of every request botocore sends again (its retries are otherwise silent).
         """
         access_key_id, secret_access_key = settings.r2_access_key_id, settings.r2_secret_access_key
         if not settings.r2_endpoint_url or not settings.r2_bucket:
@@ -157,6 +159,12 @@ class R2Storage:
             connect_timeout_s=settings.r2_connect_timeout_s,
             read_timeout_s=settings.r2_read_timeout_s,
         )
+        self._on_retry = on_retry
+        # botocore retries 5xx, throttling and dropped connections by itself (standard
+        # mode): note why an attempt failed, and log + count each attempt sent again.
+        events = self.client.meta.events
+        events.register("needs-retry.s3", self._note_failure)
+        events.register("request-created.s3", self._report_retry)
         self.transfer_config = TransferConfig(
             multipart_threshold=settings.multipart_threshold_mb * _MIB,
             multipart_chunksize=settings.multipart_chunk_mb * _MIB,
@@ -264,6 +272,39 @@ class R2Storage:
         return True
 
     # -- internals ---------------------------------------------------------------
+
+    @staticmethod
+    def _note_failure(
+        request_dict: dict[str, Any],
+        response: tuple[Any, dict[str, Any]] | None = None,
+        caught_exception: BaseException | None = None,
+        **_: Any,
+    ) -> None:
+        """botocore's needs-retry event: remember why this attempt failed (no decision)."""
+        if caught_exception is not None:
+            reason = type(caught_exception).__name__
+        elif response is not None:
+            reason = str(response[1].get("ResponseMetadata", {}).get("HTTPStatusCode", "error"))
+        else:
+            return
+        request_dict.setdefault("context", {})["reelgate_failure"] = reason
+
+    def _report_retry(self, request: Any, operation_name: str = "", **_: Any) -> None:
+        """botocore's request-created event: attempt 2+ of a call is a retry."""
+        context = getattr(request, "context", None) or {}
+        attempt = int(context.get("retries", {}).get("attempt", 1))
+        if attempt <= 1:
+            return
+        reason = str(context.get("reelgate_failure", "unknown"))
+        log.warning(
+            "retry_storage_request",
+            backend=self.name,
+            operation=operation_name,
+            attempt=attempt,
+            reason=reason,
+        )
+        if self._on_retry is not None:
+            self._on_retry(self.name, reason)
 
     @staticmethod
     def _check_expiry(seconds: int) -> None:

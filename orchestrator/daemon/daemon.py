@@ -74,6 +74,7 @@ class Daemon:
         # tests and the idle explanation in docs/operations.md.
         self.operation_rounds = 0
         self._seen_429 = 0
+        self._seen_retries = 0
         publish_static_gauges(
             runtime.metrics, self.ctx.channels, runtime.config.notion.requests_per_second
         )
@@ -129,7 +130,9 @@ class Daemon:
         # Prometheus counters only go up: add what the client counted since last time.
         metrics.notion_requests.labels(outcome="sent").inc(stats.requests - self._seen_requests)
         metrics.notion_rate_limited.inc(stats.rate_limited - self._seen_429)
+        metrics.notion_retries.inc(stats.retries - self._seen_retries)
         self._seen_requests, self._seen_429 = stats.requests, stats.rate_limited
+        self._seen_retries = stats.retries
 
     async def _drain(self) -> bool:
         if not self.leader.is_leader:

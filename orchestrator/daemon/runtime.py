@@ -50,16 +50,22 @@ class Runtime:
 
 
 class _Storages:
-    def __init__(self, config: AppConfig, notion: NotionClient) -> None:
+    def __init__(self, config: AppConfig, notion: NotionClient, metrics: Metrics) -> None:
         self._config = config
         self._notion = notion
+        self._metrics = metrics
         self._cache: dict[str, Storage] = {}
+
+    def _count_retry(self, backend: str, reason: str) -> None:
+        self._metrics.storage_retries.labels(backend=backend, reason=reason).inc()
 
     def __call__(self, channel: ChannelConfig) -> Storage:
         backend = channel.storage or self._config.storage.backend
         if backend not in self._cache:
             settings = self._config.storage.model_copy(update={"backend": backend})
-            self._cache[backend] = build_storage(settings, notion_client=self._notion)
+            self._cache[backend] = build_storage(
+                settings, notion_client=self._notion, on_retry=self._count_retry
+            )
         return self._cache[backend]
 
 
@@ -86,6 +92,9 @@ async def build_runtime(
         config.local,
         local_provider=local_provider,
         on_rate_limited=pacer.back_off,
+        on_retry=lambda provider, operation: metrics.provider_retries.labels(
+            provider=provider, operation=operation
+        ).inc(),
     )
     # An unknown or retired model fails here, at start, with the setting to change.
     providers.check(channels)
@@ -94,7 +103,7 @@ async def build_runtime(
         settings=settings,
         channels=channels,
         providers_for=timed_providers(providers.for_channel, metrics),
-        storage_for=_Storages(config, notion),
+        storage_for=_Storages(config, notion, metrics),
         metrics=metrics,
         work_dir=work_dir or settings.data_dir / "work",
         notion=config.notion,

@@ -287,11 +287,14 @@ class GoogleProvider:
         client: genai.Client | None = None,
         today: date | None = None,
         on_rate_limited: RateLimitListener | None = None,
+        on_retry: Callable[[str, str], None] | None = None,
     ) -> None:
         self.settings = settings if settings is not None else GoogleSettings()
         # Told of every 429 on a paid create (model, seconds to wait, why), before the
         # retry here: the daemon stores it so every replica holds back.
         self._on_rate_limited = on_rate_limited
+        # Told of every call sent again after a 429 (the metrics count them).
+        self._on_retry = on_retry
         s = self.settings
         # An unknown or retired model is a configuration error: fail at start, not at
         # the first paid call.
@@ -359,6 +362,8 @@ class GoogleProvider:
                     self._log.warning(
                         "provider_rate_limited", operation=action, attempt=attempt, wait_s=delay
                     )
+                    if self._on_retry is not None:
+                        self._on_retry("google", action)
                     await asyncio.sleep(delay)
                     continue
                 if is_safety_block(exc):

@@ -13,7 +13,7 @@ then build it in `ProviderRegistry._build`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -63,13 +63,16 @@ class ProviderRegistry:
         *,
         local_provider: LocalProvider | None = None,
         on_rate_limited: RateLimitListener | None = None,
+        on_retry: Callable[[str, str], None] | None = None,
     ) -> None:
         """`local_provider` replaces the one built from `local` (demos and tests share one).
 
         `on_rate_limited` hears every 429 on a paid create (the daemon backs off the
-        whole cluster: orchestrator/pipeline/pacing.py).
+        whole cluster: orchestrator/pipeline/pacing.py); `on_retry(provider, operation)`
+        hears of every call a provider sends again (the metrics count them).
         """
         self._on_rate_limited = on_rate_limited
+        self._on_retry = on_retry
         self._google = google
         self._local_settings = local
         self._local = local_provider
@@ -149,7 +152,9 @@ class ProviderRegistry:
         settings = self._google.model_copy(
             update={f"{n}_model": v for n, v in models.items() if n in _CAPABILITIES}
         )
-        google = GoogleProvider(settings, on_rate_limited=self._on_rate_limited)
+        google = GoogleProvider(
+            settings, on_rate_limited=self._on_rate_limited, on_retry=self._on_retry
+        )
         return ProviderSet(
             "google",
             google,

@@ -3,7 +3,8 @@
 `timed_providers(registry.for_channel, metrics)` hands the pipeline the same
 `ProviderSet`s with each capability wrapped, so `reelgate_provider_call_seconds`
 {provider, kind} covers every call without the stages timing anything. Failed
-calls are timed too: a provider that answers errors slowly is worth seeing.
+calls are timed too: a provider that answers errors slowly is worth seeing, and
+counted in `reelgate_provider_errors` {provider, kind}.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class _Timed:
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self._inner, attribute)
 
+    def _failed(self, kind: str) -> None:
+        self._metrics.provider_errors.labels(provider=self._provider, kind=kind).inc()
+
     def _observe(self, kind: str, started: float) -> None:
         self._metrics.provider_call_seconds.labels(provider=self._provider, kind=kind).observe(
             time.monotonic() - started
@@ -43,6 +47,9 @@ class _Timed:
         started = time.monotonic()
         try:
             return cast(Storyboard, await self._inner.plan_storyboard(*args, **kwargs))
+        except Exception:
+            self._failed("storyboard")
+            raise
         finally:
             self._observe("storyboard", started)
 
@@ -50,6 +57,9 @@ class _Timed:
         started = time.monotonic()
         try:
             return cast(Image, await self._inner.render_keyframe(*args, **kwargs))
+        except Exception:
+            self._failed("keyframe")
+            raise
         finally:
             self._observe("keyframe", started)
 
@@ -57,6 +67,9 @@ class _Timed:
         started = time.monotonic()
         try:
             return cast(str, await self._inner.start_clip(*args, **kwargs))
+        except Exception:
+            self._failed("clip_create")
+            raise
         finally:
             self._observe("clip_create", started)
 
@@ -64,6 +77,9 @@ class _Timed:
         started = time.monotonic()
         try:
             return cast(ClipPoll, await self._inner.poll_clip(*args, **kwargs))
+        except Exception:
+            self._failed("clip_poll")
+            raise
         finally:
             self._observe("clip_poll", started)
 
@@ -71,6 +87,9 @@ class _Timed:
         started = time.monotonic()
         try:
             return cast(Narration, await self._inner.narrate(*args, **kwargs))
+        except Exception:
+            self._failed("narration")
+            raise
         finally:
             self._observe("narration", started)
 

@@ -1,96 +1,64 @@
-"""Chaos (DESIGN §8): SIGKILL the daemon mid-generation, restart it, lose nothing.
+"""Chaos (DESIGN §8, issue 10): SIGKILL `reelgate run` at random moments; lose nothing.
 
-The daemon runs as a subprocess (`reelgate run`) configured only through the
-environment, against the local Notion API served from this test process, a SQLite
-file migrated by `reelgate migrate`, the local providers (renders held ~3 s so
-operations stay in flight) and local storage. The channel `autopilot` passes the
-storyboard and keyframe gates by itself, so the task runs to Video Ready alone.
+Two proofs share the rig in tests/helpers/daemons.py (daemons as subprocesses,
+configured only through the environment; the local Notion API, the fake Vertex
+server and the database are peers the test can read):
+
+- SQLite, local provider: one kill with every clip in flight, then a restart.
+- PostgreSQL, the google provider against the fake Vertex server (operations take
+  seconds, every call has network latency), a 12-clip task: kills aimed at the
+  moments that matter (a create on the wire, a finished clip being stored, the
+  outbox being sent to Notion) and at random ones, until Video Ready. The short run
+  is part of `make test`; `make chaos` runs the long one (at least 20 kills).
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
+import asyncio
+import random
+import re
 import subprocess
-import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from notion_sync.client import NotionClient
-from notion_sync.local_api.admin import rich_text, title_value
 from notion_sync.local_api.server import LocalNotionServer
-from notion_sync.schema import StatusOption, setup_notion
-from notion_sync.settings import NotionSettings
 from orchestrator.demo import DEMO_BRIEF
-from orchestrator.state.status import notion_status_options
+from tests.fakes.vertex import FakeVertex
+from tests.helpers.daemons import (
+    Daemons,
+    base_env,
+    google_env,
+    log_events,
+    make_task,
+    make_workspace,
+    wait_for,
+)
 from tests.helpers.notion_inspect import query_all, status_of
 
-pytestmark = [pytest.mark.acceptance, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.acceptance]
 
 TOKEN = "fake-notion-token-for-the-chaos-test-0123"
 CLIPS = 3
-CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
 
 
-class Daemons:
-    """Starts `reelgate` subprocesses and makes sure none outlives the test."""
-
-    def __init__(self, tmp: Path, env: dict[str, str]) -> None:
-        self.tmp = tmp
-        self.env = env
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.logs: list[Path] = []
-
-    def run_cli(self, *args: str, timeout: float = 60) -> None:
-        done = subprocess.run(
-            [*CLI, *args],
-            cwd=self.tmp,
-            env=self.env,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = self.tmp / f"daemon-{len(self.procs) + 1}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [*CLI, "run"], cwd=self.tmp, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-        self.procs.append(proc)
-        self.logs.append(log)
-        return proc
-
-    def tail(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n" + p.read_text(errors="replace")[-2500:] for p in self.logs
-        )
-
-    def kill_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, daemons: Daemons) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if daemons.procs and daemons.procs[-1].poll() is not None:
-            raise AssertionError(f"daemon exited while waiting for {what}\n{daemons.tail()}")
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{daemons.tail()}")
+@pytest.fixture
+def daemons(tmp_path: Path) -> Iterator[Daemons]:
+    rig = Daemons(tmp_path, {})
+    try:
+        yield rig
+    finally:
+        rig.kill_all()
 
 
 def clip_rows(db: Path) -> list[tuple[int, str, int, str | None]]:
     """(number, status, attempt, operation_name) of every clip, by number."""
+    import sqlite3
+
     if not db.exists():
         return []
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
@@ -105,72 +73,20 @@ def clip_rows(db: Path) -> list[tuple[int, str, int, str | None]]:
     return [(int(n), str(s), int(a), op) for n, s, a, op in rows]
 
 
-@pytest.fixture
-def daemons(tmp_path: Path) -> Iterator[Daemons]:
-    rig = Daemons(tmp_path, {})
-    try:
-        yield rig
-    finally:
-        rig.kill_all()
-
-
+@pytest.mark.timeout(240)
 async def test_sigkill_mid_generation_loses_nothing_and_pays_once(
     tmp_path: Path, local_notion: LocalNotionServer, daemons: Daemons
 ) -> None:
-    async with NotionClient(
-        NotionSettings(_env_file=None, base_url=local_notion.base_url, token=TOKEN)  # type: ignore[arg-type, call-arg]
-    ) as client:
-        setup = await setup_notion(
-            client,
-            local_notion.root_page_id,
-            [StatusOption(name, color, group) for name, color, group in notion_status_options()],
-        )
-    page = str(
-        local_notion.admin.create_page(
-            setup.tasks_data_source_id,
-            {
-                "Name": title_value("Chaos"),
-                "Status": {"status": {"name": "Queued"}},
-                "Channel": {"select": {"name": "autopilot"}},
-                "Brief": {"rich_text": rich_text(DEMO_BRIEF)},
-                "Clips": {"number": CLIPS},
-                "Clip Seconds": {"number": 4},
-                "Aspect Ratio": {"select": {"name": "16:9"}},
-                "Owner": {"people": [{"id": local_notion.state.creator_id}]},
-            },
-            as_user="Cory Creator",
-        )["id"]
+    workspace = await make_workspace(local_notion, TOKEN)
+    page = make_task(
+        local_notion, workspace, name="Chaos", brief=DEMO_BRIEF, clips=CLIPS, channel="autopilot"
     )
-
     db = tmp_path / "reelgate.db"
     ops_root = tmp_path / "local-provider" / "ops"
-    keep = {k: v for k, v in os.environ.items() if not k.startswith("REELGATE_")}
     daemons.env = {
-        **keep,
+        **base_env(tmp_path, local_notion, workspace, TOKEN),
         "REELGATE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "REELGATE_DATA_DIR": str(tmp_path / "data"),
-        "REELGATE_LOG_JSON": "true",
-        "REELGATE_WORKERS": "2",
-        "REELGATE_LEASE_SECONDS": "4",
-        "REELGATE_HEARTBEAT_SECONDS": "1",
-        "REELGATE_NOTION_POLL_SECONDS": "0.5",
-        "REELGATE_OUTBOX_DRAIN_SECONDS": "0.1",
-        "REELGATE_OPERATION_POLL_SECONDS": "0.3",
-        "REELGATE_CLIP_POLL_INITIAL_SECONDS": "0.3",
-        "REELGATE_CLIP_POLL_MAX_SECONDS": "0.6",
-        "REELGATE_SHUTDOWN_GRACE_SECONDS": "10",
-        "REELGATE_HTTP_PORT": "0",
-        "REELGATE_NOTION_BASE_URL": local_notion.base_url,
-        "REELGATE_NOTION_TOKEN": TOKEN,
-        "REELGATE_NOTION_TASKS_DATA_SOURCE_ID": setup.tasks_data_source_id,
-        "REELGATE_NOTION_VIDEOS_DATA_SOURCE_ID": setup.videos_data_source_id,
-        "REELGATE_NOTION_REQUESTS_PER_SECOND": "50",
-        "REELGATE_NOTION_RETRY_BACKOFF_S": "0.2",
-        "REELGATE_STORAGE_BACKEND": "local",
-        "REELGATE_STORAGE_LOCAL_DIR": str(tmp_path / "media"),
-        "REELGATE_LOCAL_WORK_DIR": str(tmp_path / "local-provider"),
         "REELGATE_LOCAL_RENDER_DELAY_S": "3",
-        "REELGATE_LOCAL_USE_ESPEAK": "false",
     }
     daemons.run_cli("migrate")
 
@@ -183,22 +99,13 @@ async def test_sigkill_mid_generation_loses_nothing_and_pays_once(
 
     wait_for(in_flight, 90, "every clip to be polling", daemons)
     submitted = {n: op for n, _, _, op in clip_rows(db)}
-    first.send_signal(signal.SIGKILL)
-    assert first.wait(timeout=10) == -signal.SIGKILL
+    daemons.sigkill(first)
     assert len(list(ops_root.glob("**/request.json"))) == CLIPS
     assert not list(ops_root.glob("**/clip.mp4"))  # nothing finished before the kill
 
     second = daemons.start()
     wait_for(lambda: status_of(local_notion, page) == "Video Ready", 120, "Video Ready", daemons)
-
-    second.send_signal(signal.SIGTERM)
-    try:
-        code = second.wait(timeout=10 + 5)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(
-            f"daemon did not exit within the grace period\n{daemons.tail()}"
-        ) from None
-    assert code == 0, daemons.tail()
+    assert daemons.stop(second) == 0, daemons.tail()
 
     rows = clip_rows(db)
     assert [(n, s, a) for n, s, a, _ in rows] == [(n, "complete", 1) for n in range(1, CLIPS + 1)]
@@ -212,3 +119,326 @@ async def test_sigkill_mid_generation_loses_nothing_and_pays_once(
     numbers = sorted(int(r["properties"]["Clip"]["number"]) for r in videos)
     assert numbers == list(range(1, CLIPS + 1)), numbers  # one row per clip, no duplicates
     assert "resumed_clip_render" in daemons.logs[1].read_text(errors="replace")
+
+
+# ---- PostgreSQL + google provider + fake Vertex -----------------------------------
+
+CHAOS_CLIPS = 12
+SHORT_KILLS = 4  # one per kind of moment: a few kills, well under a minute of work
+LONG_KILLS = 24  # `make chaos`: at least 20
+API_KEY = "AIzaFakeExpressKey-chaos-0123456789abcdef"
+PHASES = ("submit", "store", "drain", "random")
+# Patience for an aimed moment (from the daemon's start) before killing anyway
+# (counted as "late").
+AIM_PATIENCE_S = 15.0
+_SHOT = re.compile(r"round (\d+) shot (\d+):")
+
+
+def storyboard(round_no: int) -> str:
+    import json
+
+    shots = [
+        {
+            "visual_prompt": f"round {round_no} shot {n:02d}: a paper boat in a rain gutter, "
+            f"frame {n}",
+            "motion_prompt": "slow push in",
+            "narration": f"Line {n}.",
+        }
+        for n in range(1, CHAOS_CLIPS + 1)
+    ]
+    return json.dumps({"title": f"Chaos round {round_no}", "shots": shots})
+
+
+class Chaos:
+    """Kills daemons at chosen moments, watching the peers and the database."""
+
+    def __init__(
+        self,
+        daemons: Daemons,
+        fake: FakeVertex,
+        notion: LocalNotionServer,
+        db: asyncpg.Connection,
+        rng: random.Random,
+    ) -> None:
+        self.daemons = daemons
+        self.fake = fake
+        self.notion = notion
+        self.db = db
+        self.rng = rng
+        self.kills: Counter[str] = Counter()
+        self.started = time.monotonic()
+        # (seconds since the start, moment) of every kill, for the figures.
+        self.timeline: list[tuple[float, str]] = []
+
+    @property
+    def total(self) -> int:
+        return sum(self.kills.values())
+
+    def _writes(self) -> int:
+        return sum(self.notion.request_log.count(method=m, token=TOKEN) for m in ("POST", "PATCH"))
+
+    async def next_phase(self) -> str:
+        """The least-hit moment that can still come for the task in hand: a submit
+        while clips are left to submit, a store while clips are left to store."""
+        row = await self.db.fetchrow(
+            "SELECT count(*) AS made,"
+            " count(*) FILTER (WHERE status IN ('planned', 'submitting')) AS unsent,"
+            " count(*) FILTER (WHERE status <> 'complete') AS unstored"
+            " FROM clips WHERE task_id = (SELECT max(id) FROM tasks)"
+        )
+        possible = [
+            phase
+            for phase in PHASES
+            if not (phase == "submit" and row["made"] and not row["unsent"])
+            and not (phase == "store" and row["made"] and not row["unstored"])
+        ]
+        return min(possible, key=lambda phase: (self.kills[phase], PHASES.index(phase)))
+
+    async def _pending_outbox(self) -> int:
+        return int(
+            await self.db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND NOT dead")
+        )
+
+    async def _storing(self, since: Counter[str]) -> bool:
+        """An operation answered done since `since` whose clip is not stored yet."""
+        _, done = self.fake.counts()
+        fresh = [name for name, n in done.items() if n > since[name]]
+        if not fresh:
+            return False
+        polling = await self.db.fetchval(
+            "SELECT count(*) FROM clips WHERE status = 'polling' AND operation_name = ANY($1)",
+            fresh,
+        )
+        return bool(polling)
+
+    async def _at(
+        self, phase: str, creates: int, writes: int, done: Counter[str], waited: bool
+    ) -> bool:
+        """Whether the daemon is at `phase` now."""
+        if phase == "submit":
+            # A create is on the wire: its answer (the operation name) has not come back.
+            return self.fake.total_creates > creates
+        if phase == "store":
+            return await self._storing(done)
+        if phase == "drain":
+            # A Notion write was just answered and more are waiting to be sent.
+            return self._writes() > writes and await self._pending_outbox() > 0
+        return waited
+
+    async def strike(
+        self, proc: subprocess.Popen[bytes], phase: str, finished: Callable[[], bool]
+    ) -> str | None:
+        """Wait for `phase` and SIGKILL `proc`; None when the task finished first."""
+        # The clock starts once the daemon is up: a kill while Python imports proves little.
+        log = self.daemons.log_of(proc)
+        deadline = time.monotonic() + 120
+        while '"start_daemon"' not in log.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"daemon never started\n{self.daemons.tail()}")
+            await asyncio.sleep(0.05)
+        creates, done = self.fake.counts()
+        base_creates, base_writes = sum(creates.values()), self._writes()
+        wait = self.rng.uniform(0.5, 4.0)
+        started = time.monotonic()
+        hit: str | None = None
+        while hit is None:
+            await asyncio.sleep(0.01)
+            elapsed = time.monotonic() - started
+            if proc.poll() is not None:
+                raise AssertionError(f"daemon exited by itself\n{self.daemons.tail()}")
+            if await self._at(phase, base_creates, base_writes, done, elapsed >= wait):
+                hit = phase
+            elif elapsed >= AIM_PATIENCE_S:
+                hit = "late"
+            elif finished():
+                return None
+        self.daemons.sigkill(proc)
+        self.kills[hit] += 1
+        self.timeline.append((round(time.monotonic() - self.started, 1), hit))
+        return hit
+
+
+async def wait_async(
+    condition: Callable[[], bool], timeout: float, what: str, daemons: Daemons
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{daemons.tail()}")
+        if not daemons.live():
+            raise AssertionError(f"daemon exited while waiting for {what}\n{daemons.tail()}")
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "target_kills",
+    [
+        pytest.param(SHORT_KILLS, id="short", marks=pytest.mark.timeout(180)),
+        pytest.param(LONG_KILLS, id="long", marks=[pytest.mark.chaos, pytest.mark.timeout(1800)]),
+    ],
+)
+async def test_chaos_postgres_google_sigkill_until_video_ready(
+    tmp_path: Path,
+    local_notion: LocalNotionServer,
+    fake_vertex: FakeVertex,
+    pg_url: str,
+    daemons: Daemons,
+    target_kills: int,
+) -> None:
+    started = time.monotonic()
+    # Vertex over a real network: every call waits, operations take seconds.
+    fake_vertex.latency_s = 0.15
+    workspace = await make_workspace(local_notion, TOKEN)
+    daemons.env = {
+        **base_env(tmp_path, local_notion, workspace, TOKEN),
+        "REELGATE_DATABASE_URL": pg_url,
+        **google_env(tmp_path, fake_vertex.url, API_KEY),
+        # A create killed on the wire may have been billed: resubmitted, and counted.
+        "REELGATE_LOST_SUBMISSION_POLICY": "resubmit",
+    }
+    daemons.run_cli("migrate")
+    db = await asyncpg.connect(pg_url.replace("postgresql+asyncpg://", "postgresql://"))
+    chaos = Chaos(daemons, fake_vertex, local_notion, db, random.Random(target_kills))
+    rounds: list[tuple[int, str]] = []
+    try:
+        while True:
+            round_no = len(rounds) + 1
+            fake_vertex.json_text = storyboard(round_no)
+            page = make_task(
+                local_notion,
+                workspace,
+                name=f"Chaos round {round_no}",
+                brief=DEMO_BRIEF,
+                clips=CHAOS_CLIPS,
+                channel="chaos",
+            )
+            rounds.append((round_no, page))
+
+            def ready(page: str = page) -> bool:
+                return status_of(local_notion, page) == "Video Ready"
+
+            while not ready():
+                live = daemons.live() or [daemons.start()]
+                if chaos.total >= target_kills:
+                    await wait_async(ready, 240, f"Video Ready (round {round_no})", daemons)
+                    break
+                phase = await chaos.next_phase()
+                if await chaos.strike(live[0], phase, ready) is None:
+                    break
+            if chaos.total >= target_kills:
+                break
+        # Let the last writes reach Notion, then a graceful stop releases every lease.
+        last = daemons.live() or [daemons.start()]
+
+        async def drained() -> bool:
+            return await chaos._pending_outbox() == 0
+
+        deadline = time.monotonic() + 120
+        while not await drained():
+            assert time.monotonic() < deadline, f"outbox never drained\n{daemons.tail()}"
+            await asyncio.sleep(0.2)
+        assert daemons.stop(last[0]) == 0, daemons.tail()
+        figures = await check_rounds(db, local_notion, fake_vertex, daemons, rounds)
+    finally:
+        await db.close()
+    figures["kills"] = dict(chaos.kills)
+    figures["kills_total"] = chaos.total
+    figures["kill_times_s"] = chaos.timeline
+    figures["daemons_started"] = len(daemons.procs)
+    figures["wall_s"] = round(time.monotonic() - started, 1)
+    print(f"\nCHAOS FIGURES ({'long' if target_kills == LONG_KILLS else 'short'}): {figures}")
+    assert chaos.total >= target_kills
+
+
+def _norm(page_id: object) -> str:
+    return str(page_id).replace("-", "")
+
+
+async def check_rounds(
+    db: asyncpg.Connection,
+    notion: LocalNotionServer,
+    fake: FakeVertex,
+    daemons: Daemons,
+    rounds: list[tuple[int, str]],
+) -> dict[str, object]:
+    """The invariants, per task; returns the figures measured."""
+    creates, _ = fake.counts()
+    by_clip: Counter[tuple[int, int]] = Counter()
+    for prompt, n in creates.items():
+        match = _SHOT.search(prompt)
+        assert match, prompt
+        by_clip[int(match[1]), int(match[2])] += n
+    # A flag is logged before its transaction commits: a kill in between logs it again
+    # for the same attempt. Count the attempts flagged.
+    lost_flags: Counter[tuple[str, int]] = Counter(
+        (page, clip)
+        for page, clip, _ in {
+            (_norm(e.get("page")), int(e["clip"]), int(e["attempt"]))
+            for e in log_events(daemons.logs, "resubmit_lost_clip")
+        }
+    )
+    videos = await query_all(notion, "Videos")
+    lost_billed = 0
+    ledger_total = 0
+    for round_no, page in rounds:
+        task_id = await db.fetchval("SELECT id FROM tasks WHERE notion_page_id = $1", page)
+        assert status_of(notion, page) == "Video Ready"
+        assert await db.fetchval("SELECT status FROM tasks WHERE id = $1", task_id) == "video_ready"
+        clips = await db.fetch(
+            "SELECT id, number, status, attempt, operation_name, public_url FROM clips"
+            " WHERE task_id = $1 ORDER BY number",
+            task_id,
+        )
+        # Every clip complete, exactly once.
+        assert [(c["number"], c["status"]) for c in clips] == [
+            (n, "complete") for n in range(1, CHAOS_CLIPS + 1)
+        ]
+        for clip in clips:
+            flags = lost_flags[(_norm(page), clip["number"])]
+            made = by_clip[round_no, clip["number"]]
+            # One create per clip; a create killed on the wire is flagged, then resubmitted.
+            assert 1 <= made <= 1 + flags, (round_no, clip["number"], made, flags)
+            assert clip["attempt"] == 1 + flags
+            lost_billed += made - 1
+        # Ledger rows equal operations: one charge per stored clip operation.
+        charged = await db.fetch(
+            "SELECT operation_name FROM cost_ledger WHERE task_id = $1 AND kind = 'clip'", task_id
+        )
+        assert sorted(r["operation_name"] for r in charged) == sorted(
+            c["operation_name"] for c in clips
+        )
+        ledger_total += len(charged)
+        # Notion matches the database: one Videos row per clip, showing the stored attempt.
+        rows = [
+            r
+            for r in videos
+            if _norm(page) in [_norm(rel["id"]) for rel in r["properties"]["Task"]["relation"]]
+        ]
+        shown = sorted(
+            (
+                int(r["properties"]["Clip"]["number"]),
+                int(r["properties"]["Attempt"]["number"]),
+                r["properties"]["Status"]["select"]["name"],
+                r["properties"]["Video URL"]["url"],
+            )
+            for r in rows
+        )
+        assert shown == [(c["number"], c["attempt"], "Ready", c["public_url"]) for c in clips], (
+            shown
+        )
+    # The outbox is empty (nothing dead either) and no lease is left.
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+    assert await db.fetchval("SELECT count(*) FROM tasks WHERE lease_owner IS NOT NULL") == 0
+    return {
+        "tasks": len(rounds),
+        "clips": len(rounds) * CHAOS_CLIPS,
+        "creates": sum(by_clip.values()),
+        "lost_submissions_flagged": sum(lost_flags.values()),
+        "lost_submissions_billed": lost_billed,
+        "clip_ledger_rows": ledger_total,
+        "items_lost": 0,
+        # Not asserted (reported in issue 10's proof): a daemon's own status write whose
+        # "last seen" record died with the process, read back as a person's move.
+        "reverted_own_writes": sum(1 for _ in log_events(daemons.logs, "revert_human_move")),
+    }

@@ -30,7 +30,8 @@ google.rpc code; a pending one only its name.
 
 Knobs are plain attributes and methods, safe to change while the server runs.
 Counters (``create_calls`` per prompt on arrival, ``accepted_creates`` per prompt
-that made an operation, ``poll_calls`` per operation) and the request log live in
+that made an operation, ``poll_calls`` per operation, ``done_answers`` per operation
+answered done) and the request log live in
 the test process, so they also count a subprocess's calls.
 """
 
@@ -352,6 +353,8 @@ class FakeVertex:
     accepted_creates: Counter[str] = field(default_factory=Counter)
     generate_calls: Counter[str] = field(default_factory=Counter)
     poll_calls: Counter[str] = field(default_factory=Counter)
+    # Poll answers that said done (with a result or an error), per operation.
+    done_answers: Counter[str] = field(default_factory=Counter)
     requests: list[RecordedRequest] = field(default_factory=list)
     operations: dict[str, FakeOperation] = field(default_factory=dict)
     # Objects written to storageUri buckets: gs:// URI -> bytes.
@@ -517,6 +520,11 @@ class FakeVertex:
     def requests_for(self, action: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.action == action]
+
+    def counts(self) -> tuple[Counter[str], Counter[str]]:
+        """Copies of (create_calls, done_answers), taken together under the lock."""
+        with self._lock:
+            return Counter(self.create_calls), Counter(self.done_answers)
 
     @property
     def total_creates(self) -> int:
@@ -819,6 +827,8 @@ class FakeVertex:
         if pending:
             # proto3 JSON omits `done: false`.
             return JSONResponse({"name": name})
+        with self._lock:
+            self.done_answers[name] += 1
         if op.outcome == "error":
             return JSONResponse({"name": name, "done": True, "error": op.error})
         response: dict[str, Any] = {"@type": _VIDEO_RESPONSE_TYPE}

@@ -31,6 +31,9 @@ def test_every_series_is_rendered_with_its_labels() -> None:
     m.transitions.labels(actor="human", to="queued").inc()
     m.clips_finished.labels(outcome="rai_filtered").inc()
     m.lost_submissions.inc()
+    m.notion_retries.inc(2)
+    m.storage_retries.labels(backend="r2", reason="503").inc()
+    m.provider_retries.labels(provider="google", operation="start_clip").inc()
     m.cost_usd.labels(provider="google", model="veo-3.1-generate-001").inc(3.2)
     m.outbox_pending.set(7)
     m.operations_in_flight.set(3)
@@ -46,6 +49,10 @@ def test_every_series_is_rendered_with_its_labels() -> None:
     assert s[("reelgate_transitions_total", (("actor", "human"), ("to", "queued")))] == 1
     assert s[("reelgate_clips_finished_total", (("outcome", "rai_filtered"),))] == 1
     assert s[("reelgate_lost_submissions_total", ())] == 1
+    assert s[("reelgate_notion_retries_total", ())] == 2
+    assert s[("reelgate_storage_retries_total", (("backend", "r2"), ("reason", "503")))] == 1
+    key = (("operation", "start_clip"), ("provider", "google"))
+    assert s[("reelgate_provider_retries_total", key)] == 1
     cost = s[
         ("reelgate_cost_usd_total", (("model", "veo-3.1-generate-001"), ("provider", "google")))
     ]
