@@ -78,6 +78,11 @@ class Worker:
             async with self._ctx.sessions() as session, session.begin():
                 task = await session.get(Task, task_id)
                 assert task is not None
+                if task.lease_owner != self.owner:
+                    # Our lease lapsed mid-step (a stalled process) and another worker
+                    # has the task: what failed here is our stale view, not the task.
+                    log.warning("skip_fail_lost_lease", task=task_id, error=message)
+                    return
                 await fail_task(session, task, message)
         except StaleState:
             log.info("skip_fail_moved_task", task=task_id)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from orchestrator.db import Task, session_factory, utcnow
 from orchestrator.state import Status, claim_next, heartbeat, release
 from tests.factories import make_task
+from tests.fixtures.pipeline import PipelineEnv
 
 RUNNABLE = [Status.QUEUED.value]
 LEASE = timedelta(seconds=60)
@@ -131,3 +132,30 @@ async def test_a_wake_during_the_step_survives_the_release(
     async with sessions() as session, session.begin():
         await release(session, task.id, "w2", not_before=utcnow() + timedelta(hours=1))
     assert await claim_next(sessions, "w3", RUNNABLE, lease=LEASE) is None
+
+
+async def test_a_worker_whose_lease_lapsed_never_fails_the_task_another_now_runs(
+    pipeline_env: PipelineEnv,
+) -> None:
+    """A stalled worker's step errs on its stale view ("clip 6 cannot go from
+    submitting to submitting": the new owner moved it first); that must not send the
+    task the new owner is running to Failed."""
+    from orchestrator.daemon.worker import Worker
+
+    ctx = pipeline_env.runtime.ctx
+    sessions = ctx.sessions
+    task = await make_task(sessions, Status.QUEUED)
+    assert await claim_next(sessions, "stalled", RUNNABLE, lease=timedelta(seconds=-1))
+    assert await claim_next(sessions, "current", RUNNABLE, lease=LEASE)
+
+    await Worker(ctx, "stalled")._fail(task.id, "clip 6 cannot go from submitting")
+    async with sessions() as session:
+        row = await session.get(Task, task.id)
+        assert row is not None
+        assert (row.status, row.lease_owner) == (Status.QUEUED.value, "current")
+
+    await Worker(ctx, "current")._fail(task.id, "a real failure")
+    async with sessions() as session:
+        row = await session.get(Task, task.id)
+        assert row is not None
+        assert row.status == Status.FAILED.value
