@@ -21,6 +21,7 @@ from orchestrator.daemon.drainer import OutboxDrainer
 from orchestrator.daemon.notion_poll import NotionPoller
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import CostEntry, OutboxItem
+from orchestrator.pipeline.notion_out import update_task_fields
 from tests.fixtures.pipeline import PipelineEnv, make_pipeline_env
 
 pytestmark = pytest.mark.timeout(240)
@@ -74,6 +75,12 @@ async def test_trashed_then_restored_page_is_reconciled_and_resumes_reusing_paid
 
         # Mid-generation, the creator moves the page to the trash.
         env.server.admin.update_page(page, in_trash=True, as_user="Cory Creator")
+        # A trashed page drops out of every query: the daemon learns of it from its
+        # next write to the page, here the progress line it writes while clips render
+        # (sent at once, not after its usual hold, so the clips are still in flight).
+        async with env.sessions() as session, session.begin():
+            update_task_fields(session, await session.merge(await env.task(page)), progress="0/3")
+        await _drain(env)
         await env.settle()
 
         task = await env.task(page)
