@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test demo bench clean chaos
+.PHONY: install lint test demo bench bench-smoke clean chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Each daemon benchmark in --quick mode: the rig still works (counts, no timing).
+bench-smoke: $(STAMP)
+	$(BIN)/pytest -n 2 -m bench tests/integration/test_bench_smoke.py
 
 clean:
 	rm -rf $(VENV) reelgate-data .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,11 @@ Each runs a real `reelgate run` in quick mode (small operation latency, few clip
 against the local Notion API and the fake Vertex server, PostgreSQL when reachable.
 Only what the figures count is checked here (clips, creates, duplicates, rows):
 timing stays in bench/, never in assertions.
+
+Each starts a daemon, the local Notion API and the fake Vertex server (half a minute
+on 2 cores), so they carry the `bench` marker: `make bench-smoke` runs them, `make
+test` leaves them out (tests/acceptance/test_bench_smoke.py keeps the bench runner
+itself in the suite).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.bench, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[2]
 
