@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -39,6 +40,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from notion_sync.local_api.server import LocalNotionServer
+from orchestrator.config import AppConfig
 from orchestrator.daemon.drainer import pending_count
 from orchestrator.db.engine import create_engine, session_factory
 from orchestrator.db.models import OutboxItem, Task
@@ -193,14 +195,30 @@ async def _sample(
         await engine.dispose()
 
 
-async def measure(clips: int, regenerate: list[int], *, seconds: int = 4) -> WriteFigures:
+def _unpaced(config: AppConfig) -> AppConfig:
+    settings = config.settings.model_copy(
+        update={"notion_poll_seconds": 0.5, "review_settle_seconds": 1.0}
+    )
+    notion = config.notion.model_copy(update={"requests_per_second": 50.0})
+    return dataclasses.replace(config, settings=settings, notion=notion)
+
+
+async def measure(
+    clips: int, regenerate: list[int], *, seconds: int = 4, paced: bool = True
+) -> WriteFigures:
+    """`paced=False` (the tests): no rate limit on either side and short settle times.
+    The request counts do not depend on the pace (intermediate writes are held by
+    time, not by backlog); the rate and lag figures only mean something paced."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-notion-writes-"))
     db_url = f"sqlite+aiosqlite:///{data_dir / 'demo' / 'reelgate.db'}"
     samples = _Samples()
     stop = asyncio.Event()
     try:
         with LocalNotionServer(token=[ADMIN_TOKEN, REVIEWER_TOKEN]) as server:
-            server.knobs.set_rate_limit(rate=NOTION_RATE, burst=10)
+            if paced:
+                server.knobs.set_rate_limit(rate=NOTION_RATE, burst=10)
+            else:
+                server.knobs.disable_rate_limit()
             sampler = asyncio.create_task(_sample(db_url, server, samples, stop))
             started = time.time()
             summary = await run_demo(
@@ -209,8 +227,9 @@ async def measure(clips: int, regenerate: list[int], *, seconds: int = 4) -> Wri
                 seconds=seconds,
                 server=server,
                 script=script(regenerate),
-                review_interval_s=0.5,
+                review_interval_s=0.5 if paced else 0.3,
                 timeout_s=1200,
+                configure=None if paced else _unpaced,
             )
             stop.set()
             await sampler

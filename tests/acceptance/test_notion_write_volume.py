@@ -2,7 +2,8 @@
 
 An 18-clip task runs from Queued to Done in-process (the demo scenario: local
 providers, SQLite, a scripted reviewer through notion-client) against the local
-API at Notion's rate of 3 requests/s per token. The benchmark's own measuring
+API (unpaced here: the counts do not depend on the pace; `make bench` measures
+them at Notion's 3 requests/s per token too). The benchmark's own measuring
 code is used (bench/bench_notion_writes.py), so the test and `make bench` count
 the same way.
 """
@@ -19,7 +20,7 @@ CLIPS = 18
 
 
 async def test_an_18_clip_task_costs_at_most_3_requests_per_clip_plus_a_constant() -> None:
-    figures = await measure(CLIPS, regenerate=[])
+    figures = await measure(CLIPS, regenerate=[], paced=False)
 
     assert figures.final_status == "Done"
     # One Videos-row write per visible change: planned (the create), ready, approved.
