@@ -40,7 +40,11 @@ from orchestrator.pipeline.references import follows_page
 from orchestrator.pipeline.settle import observe_review_input
 from orchestrator.pipeline.stages import stage_for
 from orchestrator.pipeline.steps import page_problems
-from orchestrator.pipeline.trash import hold_page_writes, reconcile_restored_page
+from orchestrator.pipeline.trash import (
+    hold_page_writes,
+    reconcile_restored_page,
+    showed_at_restore,
+)
 from orchestrator.state.claims import WOKEN
 from orchestrator.state.machine import explain_refusal, transition
 from orchestrator.state.status import STAGES, Status, allowed_moves, is_allowed
@@ -298,7 +302,13 @@ async def _apply_page(ctx: PipelineContext, session: AsyncSession, page: TaskPag
     if task.page_trashed_at is not None:
         # Back from the trash: held writes go out, then the real status and a comment.
         # A Status the restorer set meanwhile is read below like any other move.
-        await reconcile_restored_page(session, task, now)
+        await reconcile_restored_page(session, task, now, status)
+    elif status is not None and await showed_at_restore(session, task, status, now):
+        # A read made before the real status we wrote after the restore landed.
+        task.last_seen_status = label
+        enqueue(session, task, SetTaskStatus(page_id=page.page_id, status_label=current.label))
+        bound.info("skip_stale_restored_read", task=task.id, shown=label)
+        return
     if label == task.last_seen_status:
         # No Status change: an edit elsewhere on the page (or our own write).
         _refresh_estimate(ctx, session, task, page, before)

@@ -38,9 +38,13 @@ __all__ = [
     "hold_page_writes",
     "reconcile_restored_page",
     "release_strays",
+    "showed_at_restore",
 ]
 
 log = structlog.get_logger(__name__)
+
+# How long after a restore a read may still show the status the page had in the trash.
+RESTORE_READ_WINDOW = timedelta(minutes=2)
 
 # How long the leader keeps looking at a trashed page. A bound of ours, not Notion's
 # retention (which varies by plan and workspace settings; not verified here). A restore
@@ -89,8 +93,14 @@ def due_trash_checks(now: datetime) -> Select[Any]:
     )
 
 
-async def reconcile_restored_page(session: AsyncSession, task: Task, now: datetime) -> None:
-    """The page is out of the trash: send what was held, then the truth, with a comment."""
+async def reconcile_restored_page(
+    session: AsyncSession, task: Task, now: datetime, shown: Status | None = None
+) -> None:
+    """The page is out of the trash: send what was held, then the truth, with a comment.
+
+    `shown` is the Status the restored page still displays (our writes were held):
+    the restore event records it, so a read made before the real status lands is not
+    taken for a person's move (`showed_at_restore`)."""
     trashed_at = task.page_trashed_at
     assert trashed_at is not None
     task.page_trashed_at = None
@@ -158,7 +168,7 @@ async def reconcile_restored_page(session: AsyncSession, task: Task, now: dateti
             at=now,
             kind="restore",
             actor="human",
-            from_status=current.value,
+            from_status=(shown or current).value,
             to_status=current.value,
             note=f"page restored from trash; {held} held writes released",
         )
@@ -186,3 +196,24 @@ async def release_strays(session: AsyncSession) -> int:
     if released:
         log.info("release_stray_held_writes", released=released)
     return released
+
+
+async def showed_at_restore(
+    session: AsyncSession, task: Task, shown: Status, now: datetime
+) -> bool:
+    """Did the page show `shown` when it came back from the trash, moments ago?
+
+    Then a read showing it is older than our write of the real status, not a move."""
+    row = (
+        await session.execute(
+            select(Event.from_status)
+            .where(
+                Event.task_id == task.id,
+                Event.kind == "restore",
+                Event.at >= now - RESTORE_READ_WINDOW,
+            )
+            .order_by(Event.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return row == shown.value and shown.value != task.status

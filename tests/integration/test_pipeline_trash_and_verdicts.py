@@ -225,3 +225,34 @@ async def test_unknown_channel_waits_in_draft_with_the_known_channels_named(
     await env.settle()
     assert env.status(page) == "Storyboard Ready"
     assert (await env.task(page)).channel == "demo"
+
+
+async def test_a_read_older_than_the_status_written_after_a_restore_is_not_a_move(
+    pipeline_env: PipelineEnv,
+) -> None:
+    from notion_sync.poller import read_task_page
+    from orchestrator.pipeline.sync import apply_task_pages
+
+    env = pipeline_env
+    page = env.create_task(clips=2)
+    await env.drive_to(page, "Storyboard Ready")
+    env.server.admin.update_page(page, in_trash=True, as_user="Cory Creator")
+    async with env.sessions() as session, session.begin():
+        update_task_fields(session, await session.merge(await env.task(page)), progress="-")
+    await _drain(env)  # refused: the task is cancelled, its Status write held
+    assert (await env.task(page)).status == "cancelled"
+    env.server.admin.update_page(page, in_trash=False, as_user="Cory Creator")
+
+    # Two reads race: both see the page as restored, still showing Storyboard Ready.
+    first = await read_task_page(env.runtime.notion, page)
+    late = await read_task_page(env.runtime.notion, page)
+    await apply_task_pages(env.runtime.ctx, [first])  # reconciles, writes Cancelled
+    await _drain(env)
+    assert env.status(page) == "Cancelled"
+    comments = len(env.comments(page))
+    await apply_task_pages(env.runtime.ctx, [late])  # made before Cancelled landed
+
+    assert (await env.task(page)).status == "cancelled"
+    await _drain(env)
+    assert env.status(page) == "Cancelled"
+    assert len(env.comments(page)) == comments  # no "Status was set back" refusal
