@@ -53,6 +53,7 @@ from orchestrator.providers.catalogue import unbilled
 from orchestrator.providers.safety import rephrase_for_safety
 from orchestrator.state.claims import WOKEN
 from orchestrator.state.clips import IN_FLIGHT, ClipStatus, transition_clip
+from reelgate.errors import ReelgateError
 from storage.keys import clip_file_name, clip_key, thumb_file_name, thumb_key
 
 __all__ = ["WOKEN", "claim_due", "next_due_at", "poll_due_operations", "quoted_charge"]
@@ -160,6 +161,14 @@ async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
         except StaleState as exc:
             # Someone else recorded this operation's result first; ours rolled back.
             log.info("skip_stale_clip", reason=str(exc))
+        except ReelgateError as exc:
+            if not exc.transient:
+                raise
+            # E.g. storage refused the finished clip: nothing was recorded, so the
+            # operation is polled (and stored) again after a short back-off, not left
+            # claimed until the claim time runs out.
+            log.warning("store_clip_later", error=str(exc), transient=True)
+            await _reschedule(ctx, clip_id)
 
 
 async def _poll_bound(

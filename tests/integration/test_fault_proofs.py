@@ -309,8 +309,6 @@ async def test_s3_5xx_and_dropped_connections_are_retried_and_counted(
         assert not log_lines(captured_logs, "object_store_call_failed")
 
 
-@pytest.mark.chaos  # minutes on a loaded 2-core machine: `make chaos` runs it
-@pytest.mark.timeout(600)
 async def test_s3_storm_longer_than_the_retries_ends_with_every_clip_stored_once(
     tmp_path: Path,
     local_notion: LocalNotionServer,
