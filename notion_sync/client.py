@@ -39,7 +39,7 @@ from tenacity import (
 from notion_sync.errors import NotionError, NotionPermanentError, NotionTransientError
 from notion_sync.settings import NotionSettings
 
-__all__ = ["ClientStats", "NotionClient", "rate_limiter"]
+__all__ = ["ClientStats", "NotionClient", "RateLimiter", "rate_limiter"]
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +49,24 @@ JSON = dict[str, Any]
 MAX_PAGE_SIZE = 100
 
 
-def rate_limiter(requests_per_second: float) -> AsyncLimiter:
+class RateLimiter(AsyncLimiter):
+    """aiolimiter's leaky bucket, plus `forgo_burst` for a process taking over a token."""
+
+    def forgo_burst(self) -> None:
+        """Act as if the whole burst had just been spent: pace from now on, no burst.
+
+        A replica that becomes the leader shares the integration token with the leader
+        before it, whose last second of requests Notion still counts. Its own bucket,
+        idle until now, would allow a full burst on top of those: a 429 at every
+        failover. aiolimiter (1.3) has no public way to fill the bucket, and acquiring
+        `max_rate` at once would queue behind every smaller acquire; `_level` is the
+        bucket's fill (tests/integration/test_notion_slow_rate.py pins the behaviour).
+        """
+        self._leak()
+        self._level = float(self.max_rate)
+
+
+def rate_limiter(requests_per_second: float) -> RateLimiter:
     """A token bucket averaging `requests_per_second`, for any positive rate.
 
     aiolimiter's `AsyncLimiter(max_rate, time_period)` holds `max_rate` tokens and
@@ -61,8 +78,8 @@ def rate_limiter(requests_per_second: float) -> AsyncLimiter:
     if not requests_per_second > 0:  # also refuses NaN
         raise ValueError(f"requests per second must be positive, got {requests_per_second!r}")
     if requests_per_second < 1:
-        return AsyncLimiter(1, 1.0 / requests_per_second)
-    return AsyncLimiter(requests_per_second, 1.0)
+        return RateLimiter(1, 1.0 / requests_per_second)
+    return RateLimiter(requests_per_second, 1.0)
 
 
 @dataclass
@@ -99,7 +116,7 @@ class NotionClient:
         self,
         settings: NotionSettings,
         *,
-        limiter: AsyncLimiter | None = None,
+        limiter: RateLimiter | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings

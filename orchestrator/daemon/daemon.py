@@ -81,8 +81,13 @@ class Daemon:
 
     # -- jobs -------------------------------------------------------------------------
     async def poll_notion(self) -> None:
+        was_leader = self.leader.is_leader
         if not await self.leader.acquire():
             return
+        if not was_leader:
+            # The token's last second may have been spent by the leader before us
+            # (or by replicas' start-up reads): start at the steady pace, no burst.
+            self.runtime.notion.limiter.forgo_burst()
         started = time.monotonic()
         try:
             await self.poller.poll_once()

@@ -53,6 +53,10 @@ class FaultyProxy:
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
+        # Open client connections, so that stop() closes each one: a keep-alive
+        # connection left to the garbage collector is an "unclosed transport" warning.
+        self._connections: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
 
     # ---- knobs -----------------------------------------------------------------------
 
@@ -88,8 +92,7 @@ class FaultyProxy:
             self._port = self._server.sockets[0].getsockname()[1]
             ready.set()
             loop.run_forever()
-            self._server.close()
-            loop.run_until_complete(self._server.wait_closed())
+            loop.run_until_complete(self._shutdown())
             loop.close()
 
         self._thread = threading.Thread(target=run, name="faulty-proxy", daemon=True)
@@ -97,6 +100,16 @@ class FaultyProxy:
         if not ready.wait(10):
             raise RuntimeError("faulty proxy did not start")
         return self
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._connections):
+            writer.transport.abort()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        await self._server.wait_closed()
 
     def stop(self) -> None:
         if self._loop is not None:
@@ -125,6 +138,10 @@ class FaultyProxy:
             return fault
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._connections.add(writer)
+        self._handlers.add(handler)
         try:
             while True:
                 request = await _read_request(reader, writer)
@@ -149,6 +166,8 @@ class FaultyProxy:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
+            self._connections.discard(writer)
+            self._handlers.discard(handler)
             if not writer.is_closing():
                 writer.close()
 

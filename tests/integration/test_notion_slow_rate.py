@@ -8,6 +8,8 @@ local Notion API, through notion-client; counts, not timing.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pydantic import SecretStr
 
@@ -47,3 +49,14 @@ def test_a_rate_of_one_or_more_is_a_per_second_bucket(
 def test_no_limiter_for_a_rate_that_is_not_positive(rate: float) -> None:
     with pytest.raises(ValueError, match="must be positive"):
         rate_limiter(rate)
+
+
+async def test_forgoing_the_burst_paces_the_very_next_request() -> None:
+    """RateLimiter.forgo_burst relies on aiolimiter's bucket fill (`_level`)."""
+    limiter = rate_limiter(12.0)
+    assert limiter.has_capacity(12)  # a fresh bucket allows a whole burst
+    limiter.forgo_burst()
+    assert not limiter.has_capacity()
+    await asyncio.sleep(0.1)  # more than 1/12 s: one request's worth has leaked
+    assert limiter.has_capacity()
+    assert not limiter.has_capacity(3)
