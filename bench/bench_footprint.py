@@ -29,7 +29,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from bench.rig import CHANNEL, DAEMON_TOKEN, VIDEO_MODEL, Daemon, Rig, started_at
+from bench.rig import CHANNEL, DAEMON_TOKEN, VIDEO_MODEL, Daemon, Rig, request_kind, started_at
 from notion_sync.local_api.admin import rich_text, title_value
 from orchestrator.db import Clip, Keyframe, Task, session_factory, utcnow
 from orchestrator.state.clips import ClipStatus, KeyframeStatus
@@ -135,7 +135,7 @@ async def _measure(tasks: int, warmup_s: float, window_s: float, quick: bool) ->
             for e in rig.notion.request_log.entries(token=DAEMON_TOKEN, since=began)
             if e.time < ended
         ]
-        kinds = Counter(f"{e.method} {_kind(e.path)}" for e in requests)
+        kinds = Counter(f"{e.method} {request_kind(e.path)}" for e in requests)
         polls = sum(
             1
             for op in rig.vertex.operations.values()
@@ -154,12 +154,6 @@ async def _measure(tasks: int, warmup_s: float, window_s: float, quick: bool) ->
         "notion_by_kind": dict(kinds),
         "operation_polls": polls,
     }
-
-
-def _kind(path: str) -> str:
-    """/v1/data_sources/<id>/query -> data_sources/query (ids dropped)."""
-    parts = [p for p in path.split("/") if p and p != "v1"]
-    return "/".join(p for p in parts if not ((len(p) >= 32 and "-" in p) or len(p) == 32))
 
 
 async def main(quick: bool = False) -> None:

@@ -67,6 +67,7 @@ __all__ = [
     "expected_latency_config",
     "median",
     "open_database",
+    "request_kind",
     "started_at",
 ]
 
@@ -80,6 +81,12 @@ VIDEO_MODEL = "veo-3.1-generate-001"
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def request_kind(path: str) -> str:
+    """/v1/data_sources/<id>/query -> data_sources/query (ids dropped)."""
+    parts = [p for p in path.split("/") if p and p != "v1"]
+    return "/".join(p for p in parts if not ((len(p) >= 32 and "-" in p) or len(p) == 32))
 
 
 # ---- the model's expected latency ------------------------------------------------------

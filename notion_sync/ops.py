@@ -180,8 +180,9 @@ def merge_key(op: NotionOp) -> MergeKey | None:
     Property updates merge (a task page's fields; a Videos row, named by its task
     page and clip number): they are idempotent sets and Notion only needs the last
     value. Appends merge too, in their order, into one request of at most 100
-    children: lines of one toggle, blocks of one page body. Status writes and
-    comments are each seen by people, so they keep their order and count.
+    children: lines of one toggle, blocks of one page body. Comments are each
+    seen by people, so they keep their order and count; of a page's status
+    writes the drainer sends only the latest (orchestrator/daemon/drainer.py).
     """
     if isinstance(op, UpdateTask):
         return ("task", op.page_id)

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
 
     worker_id: str = ""  # empty: hostname-pid
     workers: int = Field(default=2, ge=1, le=64)
+    # An idle worker looks for work after 0.5 s, then 1, 2, ... up to this; a Notion
+    # change or a finished operation in this process wakes it at once. Other
+    # replicas' changes (and `reelgate retry` from a shell) wait at most this long.
+    worker_idle_max_seconds: float = Field(default=5.0, gt=0)
     lease_seconds: float = Field(default=120.0, gt=0)
     heartbeat_seconds: float = Field(default=30.0, gt=0)
     notion_poll_seconds: float = Field(default=60.0, gt=0)

@@ -285,6 +285,9 @@ class Daemon:
                 f"worker-{i}",
                 Worker(self.ctx, f"{self.runtime.config.worker_id}-{i}").run_once,
                 self._idle_sleep,
+                # Idle means idle: a claim query every few seconds, not twice a second.
+                wake=self.ctx.work_ready,
+                idle_max=max(self._idle_sleep, settings.worker_idle_max_seconds),
             )
             for i in range(count)
         ]
@@ -328,11 +331,23 @@ class Daemon:
         self.stopping.set()
 
     def _supervised_loop(
-        self, name: str, body: Callable[[], Awaitable[bool]], every: float
+        self,
+        name: str,
+        body: Callable[[], Awaitable[bool]],
+        every: float,
+        *,
+        wake: asyncio.Event | None = None,
+        idle_max: float | None = None,
     ) -> asyncio.Task[None]:
         return asyncio.create_task(
             self.supervisor.loop(
-                name, body, every=every, stopping=self.stopping, on_busy=self._mark_busy
+                name,
+                body,
+                every=every,
+                stopping=self.stopping,
+                on_busy=self._mark_busy,
+                wake=wake,
+                idle_max=idle_max,
             ),
             name=f"reelgate-{name}",
         )

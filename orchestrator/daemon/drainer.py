@@ -6,6 +6,11 @@ What goes out, and in which order (each round, at most `batch` queued writes):
 - **Causal order.** A status write goes out right after the writes of its page
   queued before it (the Videos rows and blocks it announces), ahead of other
   pages' backlog: *Video Ready* shows as soon as its rows are written.
+- **Superseded status writes.** Of a page's queued status writes only the latest
+  goes out: Notion shows one Status, and a task that moved through five statuses
+  while its rows were being written need not replay them at two requests each
+  (the look-before-write and the write). The earlier ones are settled unsent, with
+  the reason; the latest keeps its place after every write queued before it.
 - **Merging.** Writes that may merge (`notion_sync.ops.coalesce`) become one
   request: property updates of one page or one Videos row (the last value wins),
   appends of one toggle or page body (up to 100 children).
@@ -55,7 +60,7 @@ from orchestrator.pipeline.trash import hold_page_writes
 from orchestrator.state.machine import transition
 from orchestrator.state.status import Status
 
-__all__ = ["OutboxDrainer", "pending_count", "plan_round"]
+__all__ = ["OutboxDrainer", "pending_count", "plan_round", "superseded_status_writes"]
 
 log = structlog.get_logger(__name__)
 
@@ -97,6 +102,24 @@ class Pending:
     kind: str
     next_attempt_at: datetime | None = None
     hold_until: datetime | None = None
+
+
+def superseded_status_writes(pending: Sequence[Pending]) -> list[int]:
+    """Queued status writes with a later one queued for the same page.
+
+    Notion shows only the latest, and the latest goes after every write of its page
+    queued before it (plan_round), so the rows an earlier status announced still
+    precede a Status showing it or any later one.
+    """
+    latest: dict[str, int] = {}
+    for item in pending:
+        if item.kind == "set_task_status":
+            latest[item.page_id] = max(item.id, latest.get(item.page_id, item.id))
+    return sorted(
+        item.id
+        for item in pending
+        if item.kind == "set_task_status" and item.id < latest[item.page_id]
+    )
 
 
 def plan_round(pending: Sequence[Pending], now: datetime, batch: int) -> list[int]:
@@ -183,6 +206,9 @@ class OutboxDrainer:
         now = self._clock()
         async with self._sessions() as session:
             pending = await self._pending(session)
+        superseded = await self._supersede(superseded_status_writes(pending), now)
+        pending = [item for item in pending if item.id not in superseded]
+        async with self._sessions() as session:
             order = plan_round(pending, now, self._batch)
             loaded = await self._load(session, order)
             # (An item settled meanwhile, by a person through `reelgate outbox`, is gone.)
@@ -203,7 +229,7 @@ class OutboxDrainer:
             )
             for merged in coalesce([op for _, op in seq])
         ]
-        settled = 0
+        settled = len(superseded)
         blocked: set[str] = set()
         for group in groups:
             page = page_of(group.op)
@@ -216,6 +242,32 @@ class OutboxDrainer:
         async with self._sessions() as session:
             self._metrics.outbox_pending.set(await pending_count(session))
         return settled
+
+    async def _supersede(self, ids: Sequence[int], now: datetime) -> set[int]:
+        """Settle superseded status writes unsent; returns the ids settled (guarded:
+        one settled meanwhile, by a person through `reelgate outbox`, is left)."""
+        if not ids:
+            return set()
+        async with self._sessions() as session, session.begin():
+            settled = (
+                (
+                    await session.execute(
+                        update(OutboxItem)
+                        .where(
+                            OutboxItem.id.in_(list(ids)),
+                            OutboxItem.sent_at.is_(None),
+                            OutboxItem.dead.is_(False),
+                        )
+                        .values(sent_at=now, last_error="superseded by a later status write")
+                        .returning(OutboxItem.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        log.debug("supersede_status_writes", count=len(settled))
+        return set(settled)
 
     async def _pending(self, session: AsyncSession) -> list[Pending]:
         rows = await session.execute(

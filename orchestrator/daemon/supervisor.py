@@ -21,7 +21,6 @@ leaked lock) until one of its runs succeeds again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -93,17 +92,27 @@ class Supervisor:
         every: float,
         stopping: asyncio.Event,
         on_busy: Callable[[], None] | None = None,
+        wake: asyncio.Event | None = None,
+        idle_max: float | None = None,
     ) -> None:
         """Run ``body`` until ``stopping`` is set: again at once while it returns True
-        (it found work), after ``every`` seconds when it returns False or raised."""
+        (it found work), after ``every`` seconds when it returns False or raised.
+
+        With ``idle_max``, each idle round in a row doubles the pause up to it; ``wake``
+        (set when work may have appeared) ends a pause at once and starts over.
+        """
+        pause = every
         while not stopping.is_set():
             busy = await self.run(name, body)
             if busy:
+                pause = every
                 if on_busy is not None:
                     on_busy()
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), every)
+            if await _pause(pause, stopping, wake):
+                pause = every
+            elif idle_max is not None:
+                pause = min(idle_max, pause * 2)
 
     def failing(self) -> dict[str, dict[str, Any]]:
         """Loops that failed ``unhealthy_after`` times in a row, with their last error's type."""
@@ -135,3 +144,21 @@ class Supervisor:
             log.error("fail_loop_run", exc_info=True, **context)
         if state.consecutive_failures == self.unhealthy_after:
             log.error("mark_loop_failing", loop=name, consecutive_failures=self.unhealthy_after)
+
+
+async def _pause(seconds: float, stopping: asyncio.Event, wake: asyncio.Event | None) -> bool:
+    """Sleep `seconds` or until stopping or woken; True when woken."""
+    waits = [asyncio.ensure_future(stopping.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waits:
+            waiter.cancel()
+    if wake is not None and wake.is_set():
+        # Every loop waiting at the moment of set() is released together; clearing
+        # here only spares the next loop to pause an empty round.
+        wake.clear()
+        return True
+    return False

@@ -47,6 +47,10 @@ class PipelineContext:
     pacer: CreatePacer | None = None
     # Set by a submit in this process: the operation loop looks at its schedule again.
     operations_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a task may have become runnable here (a Notion change applied, a task
+    # woken by its last operation): idle workers look at once instead of at the end
+    # of their idle back-off (Supervisor.loop, REELGATE_WORKER_IDLE_MAX_SECONDS).
+    work_ready: asyncio.Event = field(default_factory=asyncio.Event)
     # This process, as named in the leases and operation claims it takes.
     process: str = field(default_factory=lambda: str(this_process()))
 

@@ -248,7 +248,9 @@ async def _reschedule(ctx: PipelineContext, clip_id: int) -> None:
         )
 
 
-async def _wake(session: AsyncSession, task_id: int, *, force: bool = False) -> None:
+async def _wake(
+    ctx: PipelineContext, session: AsyncSession, task_id: int, *, force: bool = False
+) -> None:
     """Wake the task's worker when its last in-flight clip is done (or `force`)."""
     if not force:
         in_flight = (
@@ -266,6 +268,9 @@ async def _wake(session: AsyncSession, task_id: int, *, force: bool = False) -> 
         .values(not_before=WOKEN)
         .execution_options(synchronize_session=False)
     )
+    # This process's idle workers look now (before our commit, at worst they look
+    # again after their shortest pause); other replicas' within their idle back-off.
+    ctx.work_ready.set()
 
 
 async def _still_polling(session: AsyncSession, clip_id: int) -> Clip:
@@ -289,7 +294,7 @@ async def _finish(ctx: PipelineContext, clip_id: int, outcome: ClipStatus, reaso
             session, task, f"clip {clip.number} {outcome.replace('_', ' ')}: {reason}", ctx.clock()
         )
         sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
-        await _wake(session, task.id)
+        await _wake(ctx, session, task.id)
     log.warning("finish_clip", clip_id=clip_id, outcome=outcome, reason=reason)
 
 
@@ -332,7 +337,7 @@ async def _filtered(ctx: PipelineContext, clip_id: int, result: ClipFiltered, re
             )
         log_error_line(session, task, message, ctx.clock())
         sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
-        await _wake(session, task.id, force=retry)
+        await _wake(ctx, session, task.id, force=retry)
     log.warning("filter_clip", clip_id=clip_id, reasons=reasons)
 
 
@@ -358,7 +363,7 @@ async def _failed(ctx: PipelineContext, clip_id: int, result: ClipFailed) -> Non
             ctx.clock(),
         )
         sync_clip_row(session, task, clip, await load_keyframes(session, task.id))
-        await _wake(session, task.id, force=retry)
+        await _wake(ctx, session, task.id, force=retry)
 
 
 async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> None:
@@ -420,4 +425,4 @@ async def _store_video(ctx: PipelineContext, clip_id: int, result: ClipDone) -> 
             progress=progress_text(list(clips), task.clip_count),
             cost=round(task.cost_usd, 4),
         )
-        await _wake(session, task.id)
+        await _wake(ctx, session, task.id)

@@ -124,6 +124,8 @@ async def apply_task_pages(ctx: PipelineContext, pages: Sequence[TaskPage]) -> N
         async with ctx.sessions() as session, session.begin():
             await _apply_page(ctx, session, page)
             await _follow_references(session, page)
+    if pages:
+        ctx.work_ready.set()
 
 
 async def _follow_references(session: AsyncSession, page: TaskPage) -> None:

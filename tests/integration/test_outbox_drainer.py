@@ -170,10 +170,12 @@ async def test_transient_failure_holds_that_page_back_in_order(rig: Rig) -> None
 
 async def test_permanent_failure_is_dead_lettered_and_the_page_goes_on(rig: Rig) -> None:
     page = rig.pages["A"]
-    bad, good, note = await rig.enqueue(
+    bad, note = await rig.enqueue(
         SetTaskStatus(page_id=page, status_label="Half Done"),  # not a Status option
-        SetTaskStatus(page_id=page, status_label="Queued"),
         Comment(page_id=page, text="still talking"),
+    )
+    (good,) = await rig.enqueue(
+        SetTaskStatus(page_id=rig.pages["B"], status_label="Queued"), title="B"
     )
     assert await rig.drainer.drain_once() == 3
 
@@ -185,7 +187,7 @@ async def test_permanent_failure_is_dead_lettered_and_the_page_goes_on(rig: Rig)
     assert items[good].sent_at is not None
     assert not items[good].dead
     assert items[note].sent_at is not None
-    assert rig.env.status(page) == "Queued"
+    assert rig.env.status(rig.pages["B"]) == "Queued"
     assert comments_of(rig.server, page)[-1] == "still talking"
     # A dead letter is not retried.
     rig.advance(3600)
@@ -199,6 +201,49 @@ async def test_set_status_records_what_notion_now_shows(rig: Rig) -> None:
     assert await rig.drainer.drain_once() == 1
     assert rig.env.status(page) == "Storyboard Ready"
     assert (await rig.env.task(page)).last_seen_status == "Storyboard Ready"
+
+
+async def test_a_status_passed_while_rows_were_queued_is_not_sent_only_the_latest(
+    rig: Rig,
+) -> None:
+    """A task moved through four statuses while its rows waited: Notion is written the
+    rows and then the latest Status, once (a look and a write), not four times."""
+    rig.now[0] = utcnow()
+    page = rig.pages["A"]
+    await _queue_row(rig, "A", 1, ClipStatus.PLANNED)
+    passed = await rig.enqueue(
+        SetTaskStatus(page_id=page, status_label="Storyboard Ready"),
+        SetTaskStatus(page_id=page, status_label="Generating Keyframes"),
+        SetTaskStatus(page_id=page, status_label="Keyframes Ready"),
+    )
+    await _queue_row(rig, "A", 2, ClipStatus.PLANNED)
+    (latest,) = await rig.enqueue(
+        SetTaskStatus(
+            page_id=page, status_label="Generating Video", changed_at="2030-01-01T00:00:00+00:00"
+        )
+    )
+    assert await rig.drainer.drain_once() == 6
+
+    log = [e for e in rig.server.request_log.entries(path_prefix="/v1/") if e.status == 200]
+    status_writes = [e for e in log if e.method == "PATCH" and e.path == f"/v1/pages/{page}"]
+    assert len(status_writes) == 1
+    creates = [i for i, e in enumerate(log) if e.method == "POST" and e.path == "/v1/pages"]
+    assert len(creates) == 2
+    assert max(creates) < log.index(status_writes[0])  # after both rows it announces
+    assert rig.env.status(page) == "Generating Video"
+    task = await rig.env.task(page)
+    assert task.last_seen_status == "Generating Video"
+    items = await rig.items()
+    assert all(items[i].sent_at is not None for i in (*passed, latest))
+    assert {items[i].last_error for i in passed} == {"superseded by a later status write"}
+    assert items[latest].last_error is None
+    assert items[latest].attempts == 1
+    assert await pending_count_now(rig) == 0
+
+
+async def pending_count_now(rig: Rig) -> int:
+    async with rig.env.sessions() as session:
+        return await pending_count(session)
 
 
 async def test_video_row_is_created_once_then_updated_in_place(rig: Rig) -> None:

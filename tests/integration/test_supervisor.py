@@ -190,3 +190,48 @@ async def test_daemon_loops_are_supervised_and_named_on_healthz(
         finally:
             daemon.stop()
             await asyncio.wait_for(runner, 30)
+
+
+async def test_an_idle_loop_backs_off_doubling_up_to_its_limit() -> None:
+    supervisor, stopping, rounds = Supervisor(Metrics()), asyncio.Event(), [0]
+
+    async def idle() -> bool:
+        rounds[0] += 1
+        return False
+
+    loop = asyncio.create_task(
+        supervisor.loop("idle", idle, every=0.01, stopping=stopping, idle_max=1000.0)
+    )
+    await asyncio.sleep(1.0)
+    stopping.set()
+    await loop
+    # Pauses of 0.01, 0.02, 0.04 ... s: at most 8 rounds fit in a second (a loop
+    # pausing 0.01 s each time would have made about a hundred).
+    assert 2 <= rounds[0] <= 8
+
+
+async def test_a_wake_ends_an_idle_pause_at_once() -> None:
+    supervisor, stopping, wake, rounds = (
+        Supervisor(Metrics()),
+        asyncio.Event(),
+        asyncio.Event(),
+        [0],
+    )
+
+    async def idle() -> bool:
+        rounds[0] += 1
+        return False
+
+    loop = asyncio.create_task(
+        supervisor.loop("idle", idle, every=300.0, stopping=stopping, wake=wake, idle_max=600.0)
+    )
+    await wait_for(lambda: _at_least(rounds, 1))
+    wake.set()  # e.g. a Notion change applied: without the wake, the next round is 300 s away
+    await wait_for(lambda: _at_least(rounds, 2))
+    assert not wake.is_set()  # cleared by the loop it woke
+    stopping.set()
+    await loop
+
+
+async def _at_least(rounds: list[int], n: int) -> bool:
+    return rounds[0] >= n

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orchestrator.daemon.drainer import Pending, plan_round
+from orchestrator.daemon.drainer import Pending, plan_round, superseded_status_writes
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -54,3 +54,22 @@ def test_a_page_waiting_for_a_retry_sends_nothing_queued_after_it() -> None:
     failed = _row(2, "A", "update_task", next_attempt_at=NOW + timedelta(seconds=30))
     pending = [_row(1, "A"), failed, _row(3, "A", "set_task_status"), _row(4, "B")]
     assert plan_round(pending, NOW, batch=10) == [1, 4]
+
+
+def test_only_the_latest_status_write_of_a_page_is_kept() -> None:
+    pending = [
+        _row(1, "A", "set_task_status"),
+        _row(2, "A"),
+        _row(3, "B", "set_task_status"),
+        _row(4, "A", "set_task_status"),
+        _row(5, "A", "comment"),
+        _row(6, "A", "set_task_status"),
+    ]
+    assert superseded_status_writes(pending) == [1, 4]
+    kept = [p for p in pending if p.id not in {1, 4}]
+    # The latest still goes after every write of its page queued before it.
+    assert plan_round(kept, NOW, batch=10) == [3, 2, 5, 6]
+
+
+def test_a_single_status_write_is_never_superseded() -> None:
+    assert superseded_status_writes([_row(1, "A", "set_task_status"), _row(2, "B")]) == []
