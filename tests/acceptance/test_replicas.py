@@ -78,6 +78,9 @@ async def test_three_replicas_claim_once_write_notion_once_and_fail_over(
     daemons: Daemons,
 ) -> None:
     fake_vertex.latency_s = 0.05
+    # Long enough that the leader can be killed after every create was answered and
+    # before the operations finish (see `rendering`).
+    fake_vertex.seconds_until_done = 6.0
     fake_vertex.json_text = json.dumps(
         {
             "title": "Replicas",
@@ -98,6 +101,9 @@ async def test_three_replicas_claim_once_write_notion_once_and_fail_over(
         "REELGATE_DATABASE_URL": pg_url,
         "REELGATE_LOG_LEVEL": "debug",
         "REELGATE_LEASE_SECONDS": str(LEASE_S),
+        # The killed leader may hold claims on operation polls: the survivors take
+        # them over once the claim runs out (300 s by default), as with the lease.
+        "REELGATE_OPERATION_CLAIM_SECONDS": str(LEASE_S),
         "REELGATE_NOTION_REQUESTS_PER_SECOND": str(RATE),
         **google_env(tmp_path, fake_vertex.url, API_KEY),
     }
@@ -118,12 +124,19 @@ async def test_three_replicas_claim_once_write_notion_once_and_fail_over(
         first = leaders()[0]
 
         async def rendering() -> bool:
-            n = await db.fetchval("SELECT count(*) FROM clips WHERE status = 'polling'")
-            return int(n) > 0
+            # Every create answered (a kill mid-create is the chaos tests' case: a
+            # create that may have been billed is flagged lost, not done again), and
+            # the operations still running.
+            submitted, polling = await db.fetchrow(
+                "SELECT count(operation_name), count(*) FILTER (WHERE status = 'polling')"
+                " FROM clips"
+            )
+            return int(submitted) == CLIPS and int(polling) > 0
 
         deadline = time.monotonic() + 120
         while not await rendering():
-            assert time.monotonic() < deadline, f"no clip ever rendered\n{daemons.tail()}"
+            states = await db.fetch("SELECT number, status, operation_name FROM clips")
+            assert time.monotonic() < deadline, f"no clip ever rendered: {states}\n{daemons.tail()}"
             await asyncio.sleep(0.1)
         daemons.sigkill(procs[first])
         killed_at = time.time()
