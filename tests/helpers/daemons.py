@@ -145,7 +145,10 @@ class Workspace:
 async def make_workspace(server: LocalNotionServer, token: str) -> Workspace:
     """The Tasks and Videos databases, set up as `reelgate setup-notion` does."""
     async with NotionClient(
-        NotionSettings(_env_file=None, base_url=server.base_url, token=token)  # type: ignore[arg-type, call-arg]
+        # Set up as a given (not what is tested), without the daemon's 2.5 requests/s.
+        NotionSettings(
+            _env_file=None, base_url=server.base_url, token=token, requests_per_second=1000.0
+        )  # type: ignore[arg-type, call-arg]
     ) as client:
         setup = await setup_notion(
             client,
