@@ -19,7 +19,8 @@ The baseline, measured in the same run, is the restarted daemon's start-up: from
 exec to its `start_daemon` log line. Recovery = the later of the submits and the
 latest poll past its due time (a poll due after the restart waits for its schedule;
 that wait is printed as "all polled" but is not recovery). Ratio = recovery / start-up
-(1.0 = nothing to wait for past start-up). (Before issue 14 the mid-submit case waited for the lease to expire.)
+(1.0 = nothing to wait for past start-up). Before issue 14 the mid-submit case
+waited for the dead worker's lease to expire.
 
 `--quick`: the mid-submit kill only, 4 clips, L = 3 s, lease 3 s, polls every 0.5 s.
 """
