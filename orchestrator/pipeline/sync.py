@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notion_sync.mapping import TaskPage, VideoRow
@@ -197,14 +197,20 @@ async def _stale_own_write(
         .where(
             OutboxItem.task_id == task.id,
             OutboxItem.kind == "set_task_status",
-            OutboxItem.sent_at.is_not(None),
-            OutboxItem.sent_at >= ctx.clock() - timedelta(minutes=10),
+            OutboxItem.dead.is_(False),
+            # Sent lately, or not recorded as sent yet: the drainer runs beside the
+            # poll, and a write that has landed in Notion is read back before the
+            # drainer has marked it sent.
+            or_(
+                OutboxItem.sent_at.is_(None),
+                OutboxItem.sent_at >= ctx.clock() - timedelta(minutes=10),
+            ),
         )
         .order_by(OutboxItem.id.desc())
         .limit(20)
     )
     labels = [str(op.get("status_label", "")) for op in rows.scalars().all()]
-    # Any Status we sent, the latest included: with several tasks in flight the
+    # Any Status we wrote, the latest included: with several tasks in flight the
     # worker can move a task on (Planning -> Storyboard Ready) before the drainer
     # has sent the newer label, so our latest sent write is read back while the
     # task is already past it.

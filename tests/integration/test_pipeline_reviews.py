@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete, select
 
+from notion_sync.ops import SetTaskStatus
+from orchestrator.daemon.daemon import Daemon
+from orchestrator.db.models import OutboxItem, Task
+from orchestrator.pipeline.notion_out import enqueue
 from tests.fixtures.pipeline import PipelineEnv
 
 pytestmark = pytest.mark.timeout(240)
@@ -128,6 +133,35 @@ async def test_a_keyframe_past_the_last_one_is_explained(pipeline_env: PipelineE
     assert env.status(page) == "Keyframes Error"
     assert "keyframe 4 does not exist (this task has keyframes 1 to 3)" in env.comments(page)[-1]
     assert [k.attempt for k in await env.keyframes(page)] == [1, 1, 1]
+
+
+async def test_a_read_of_our_status_write_still_in_flight_is_not_a_human_move(
+    pipeline_env: PipelineEnv,
+) -> None:
+    """The drainer's write has landed in Notion but its answer is not recorded yet
+    (the item is still unsent) when the poll, running beside it, reads the page."""
+    env = pipeline_env
+    page = env.create_task(clips=2, channel="autopilot")
+    await env.settle()
+    assert env.status(page) == "Video Ready"
+    async with env.sessions() as session, session.begin():
+        task = (await session.execute(select(Task).where(Task.notion_page_id == page))).scalar_one()
+        # The task's one write of that label is the one in flight (the drainer takes
+        # an item, sends it, then records it sent).
+        await session.execute(
+            delete(OutboxItem).where(
+                OutboxItem.task_id == task.id, OutboxItem.kind == "set_task_status"
+            )
+        )
+        enqueue(session, task, SetTaskStatus(page_id=page, status_label="Generating Keyframes"))
+    env.server.admin.update_page(
+        page, {"Status": {"status": {"name": "Generating Keyframes"}}}, as_user=None
+    )
+    await Daemon(env.runtime).poll_notion()
+    await env.settle()
+    assert (await env.task(page)).status == "video_ready"
+    assert env.status(page) == "Video Ready"
+    assert not any("Status was set back" in c for c in env.comments(page))
 
 
 async def test_a_late_read_of_our_own_status_write_is_not_a_human_move(
