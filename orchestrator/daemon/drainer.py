@@ -206,6 +206,7 @@ class OutboxDrainer:
         now = self._clock()
         async with self._sessions() as session:
             pending = await self._pending(session)
+        # Settled in a transaction of its own, not under the read above (SQLite).
         superseded = await self._supersede(superseded_status_writes(pending), now)
         pending = [item for item in pending if item.id not in superseded]
         async with self._sessions() as session:
@@ -244,8 +245,14 @@ class OutboxDrainer:
         return settled
 
     async def _supersede(self, ids: Sequence[int], now: datetime) -> set[int]:
-        """Settle superseded status writes unsent; returns the ids settled (guarded:
-        one settled meanwhile, by a person through `reelgate outbox`, is left)."""
+        settled = await self._settle_unsent(ids, now, "superseded by a later status write")
+        if settled:
+            log.debug("supersede_status_writes", count=len(settled))
+        return settled
+
+    async def _settle_unsent(self, ids: Sequence[int], now: datetime, reason: str) -> set[int]:
+        """Settle writes that will not be sent, with the reason; returns the ids settled
+        (guarded: one settled meanwhile, by a person through `reelgate outbox`, is left)."""
         if not ids:
             return set()
         async with self._sessions() as session, session.begin():
@@ -258,7 +265,7 @@ class OutboxDrainer:
                             OutboxItem.sent_at.is_(None),
                             OutboxItem.dead.is_(False),
                         )
-                        .values(sent_at=now, last_error="superseded by a later status write")
+                        .values(sent_at=now, last_error=reason)
                         .returning(OutboxItem.id)
                         .execution_options(synchronize_session=False)
                     )
@@ -266,7 +273,6 @@ class OutboxDrainer:
                 .scalars()
                 .all()
             )
-        log.debug("supersede_status_writes", count=len(settled))
         return set(settled)
 
     async def _pending(self, session: AsyncSession) -> list[Pending]:
@@ -410,16 +416,9 @@ class OutboxDrainer:
         shown = task_from_page(page, self._writer.task_names).status_label or ""
         if shown in (last_seen, op.status_label):
             return False
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id.in_(group.item_ids))
-                .values(
-                    sent_at=self._clock(),
-                    last_error=f"superseded: Status was set to {shown!r} in Notion",
-                )
-                .execution_options(synchronize_session=False)
-            )
+        await self._settle_unsent(
+            group.item_ids, self._clock(), f"superseded: Status was set to {shown!r} in Notion"
+        )
         return True
 
     async def _hold_trashed(self, group: _Group, exc: NotionError) -> None:

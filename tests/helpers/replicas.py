@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from orchestrator.channels import ChannelConfig, Channels
+from orchestrator.db import upgrade
 from orchestrator.db.engine import create_engine, session_factory
 from orchestrator.db.models import Clip, CostEntry, Keyframe, Task
 from orchestrator.metrics import Metrics
@@ -34,9 +35,24 @@ from storage.keys import keyframe_file_name
 from storage.local import LocalStorage
 from tests.fakes.vertex import tiny_png
 
-__all__ = ["FakeClock", "ledger", "replica", "seed_video_task"]
+__all__ = ["FakeClock", "clips_of", "ledger", "migrate", "replica", "seed_video_task"]
 
 API_KEY = "AIzaFakeReplicaKey-0123456789abcdef"
+
+
+async def migrate(url: str) -> None:
+    """The shared database at head, as `reelgate migrate` leaves it."""
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+
+
+async def clips_of(ctx: PipelineContext, task_id: int) -> list[Clip]:
+    async with ctx.sessions() as session:
+        rows = await session.execute(
+            select(Clip).where(Clip.task_id == task_id).order_by(Clip.number)
+        )
+        return list(rows.scalars().all())
 
 
 @dataclass

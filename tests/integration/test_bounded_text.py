@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -16,8 +15,6 @@ import pytest
 
 from notion_sync.local_api.server import LocalNotionServer
 from notion_sync.richtext import MAX_RICH_TEXT_ITEMS, MAX_TEXT_CONTENT, text_items
-from orchestrator.channels import ChannelConfig, Channels
-from orchestrator.config import AppConfig
 from orchestrator.limits import (
     BRIEF_MAX_CHARS,
     COMMENT_MAX_CHARS,
@@ -25,9 +22,9 @@ from orchestrator.limits import (
     NOTION_FIELD_MAX_CHARS,
     VEO_PROMPT_MAX_CHARS,
 )
-from orchestrator.providers.settings import GoogleSettings
 from tests.fakes.vertex import FakeVertex
-from tests.fixtures.pipeline import PipelineEnv, make_pipeline_env
+from tests.fixtures.pipeline import PipelineEnv
+from tests.helpers.google_env import google_env_factory
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -57,35 +54,15 @@ async def test_a_huge_note_and_brief_are_cut_for_the_models_and_the_cut_is_said(
 ) -> None:
     assert len(NOTE) > 100_000
     assert len(BRIEF) > 20_000
-    fake_vertex.json_text = json.dumps(
-        {
-            "title": "The last lighthouse keeper",
-            "shots": [
-                {"visual_prompt": v, "motion_prompt": m, "narration": n} for v, m, n in SHOTS
-            ],
-        }
+    make_env = google_env_factory(
+        tmp_path,
+        local_notion,
+        fake_vertex,
+        api_key=API_KEY,
+        title="The last lighthouse keeper",
+        shots=SHOTS,
     )
-
-    def configure(config: AppConfig) -> AppConfig:
-        google = GoogleSettings(
-            _env_file=None,  # type: ignore[call-arg]
-            api_key=API_KEY,  # type: ignore[arg-type]
-            base_url=fake_vertex.url,
-            timeout_ms=10_000,
-            read_retry_attempts=1,
-        )
-        settings = config.settings.model_copy(
-            update={"clip_poll_initial_seconds": 0.05, "clip_poll_max_seconds": 0.2}
-        )
-        return dataclasses.replace(config, google=google, settings=settings)
-
-    x = ChannelConfig(
-        name="x", provider="google", auto_approve=frozenset({"storyboard", "keyframes"})
-    )
-    channels = Channels({"default": ChannelConfig(name="default"), "x": x}, "test")
-    async with make_pipeline_env(
-        tmp_path, local_notion, channels=channels, configure=configure
-    ) as env:
+    async with make_env(auto_approve=frozenset({"storyboard", "keyframes"})) as env:
         page = env.create_task(clips=2, channel="x", brief="placeholder")
         env.server.admin.update_page(page, {"Brief": {"rich_text": text_items(BRIEF)}})
         await env.drive_to(page, "Video Ready")

@@ -21,7 +21,7 @@ from orchestrator.pipeline.pacing import WINDOW_S, CreatePacer, next_slot
 from orchestrator.pipeline.stages import video
 from orchestrator.providers.catalogue import model_entry
 from tests.fakes.vertex import FakeVertex
-from tests.helpers.replicas import FakeClock, replica, seed_video_task
+from tests.helpers.replicas import FakeClock, migrate, replica, seed_video_task
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -58,9 +58,7 @@ class Sleeps:
 
 
 async def test_two_replicas_never_exceed_the_quota_together(pg_url: str) -> None:
-    engine = create_engine(pg_url)
-    await upgrade(engine)
-    await engine.dispose()
+    await migrate(pg_url)
     clock = FakeClock()
     engines = [create_engine(pg_url), create_engine(pg_url)]
     sleeps = [Sleeps(), Sleeps()]
@@ -85,9 +83,7 @@ async def test_two_replicas_never_exceed_the_quota_together(pg_url: str) -> None
 async def test_two_replicas_submitting_tasks_at_once_share_one_quota(
     pg_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    engine = create_engine(pg_url)
-    await upgrade(engine)
-    await engine.dispose()
+    await migrate(pg_url)
     clock = FakeClock()
     sleeps = [Sleeps(), Sleeps()]
     quota = {"create_requests_per_minute": 5}
@@ -114,9 +110,7 @@ async def test_two_replicas_submitting_tasks_at_once_share_one_quota(
 async def test_a_429_on_one_replica_backs_off_the_whole_cluster(
     db_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    await engine.dispose()
+    await migrate(db_url)
     clock = FakeClock()
     url = fake_vertex.url
     async with (

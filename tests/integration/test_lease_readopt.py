@@ -18,14 +18,13 @@ import pytest
 from sqlalchemy import select, update
 
 from orchestrator.daemon.worker import Worker
-from orchestrator.db import create_engine, upgrade
 from orchestrator.db.models import Clip, Task
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.state.claims import readopt_dead
 from orchestrator.state.clips import ClipStatus
 from orchestrator.state.owners import ProcessToken, is_dead, this_process, token_for
 from tests.fakes.vertex import FakeVertex
-from tests.helpers.replicas import FakeClock, replica, seed_video_task
+from tests.helpers.replicas import FakeClock, migrate, replica, seed_video_task
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -76,9 +75,7 @@ async def _lease(
 async def test_restart_after_a_kill_mid_submit_creates_the_rest_at_once_and_never_twice(
     db_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    engine = create_engine(db_url)
-    await upgrade(engine)
-    await engine.dispose()
+    await migrate(db_url)
     clock = FakeClock()
     async with replica(db_url, tmp_path, "new", vertex_url=fake_vertex.url, clock=clock) as ctx:
         task_id = await seed_video_task(ctx, clips=3)
@@ -118,9 +115,7 @@ async def test_restart_after_a_kill_mid_submit_creates_the_rest_at_once_and_neve
 async def test_live_and_foreign_leases_are_left_alone_and_a_replica_id_is_readopted(
     sqlite_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    engine = create_engine(sqlite_url)
-    await upgrade(engine)
-    await engine.dispose()
+    await migrate(sqlite_url)
     clock = FakeClock()
     async with replica(sqlite_url, tmp_path, "x", vertex_url=fake_vertex.url, clock=clock) as ctx:
         me = this_process()

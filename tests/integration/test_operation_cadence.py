@@ -11,10 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from orchestrator.daemon.worker import Worker
-from orchestrator.db import create_engine, upgrade
 from orchestrator.db.models import Clip, Task
 from orchestrator.pipeline.context import PipelineContext
 from orchestrator.pipeline.latency import expected_latency, learned_latency
@@ -30,26 +29,12 @@ from orchestrator.state.claims import WOKEN
 from orchestrator.state.clips import ClipStatus
 from orchestrator.state.status import Status
 from tests.fakes.vertex import FakeVertex
-from tests.helpers.replicas import FakeClock, replica, seed_video_task
+from tests.helpers.replicas import FakeClock, clips_of, migrate, replica, seed_video_task
 
 pytestmark = pytest.mark.timeout(180)
 
 VEO = "veo-3.1-generate-001"
 NO_JITTER = {"clip_poll_jitter": 0.0}
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-
-
-async def _clips(ctx: PipelineContext, task_id: int) -> list[Clip]:
-    async with ctx.sessions() as session:
-        rows = await session.execute(
-            select(Clip).where(Clip.task_id == task_id).order_by(Clip.number)
-        )
-        return list(rows.scalars().all())
 
 
 async def _run_operation_loop(ctx: PipelineContext, clock: FakeClock) -> int:
@@ -78,7 +63,7 @@ async def test_polls_follow_the_expected_latency_and_a_finished_clip_waits_under
     channel: dict[str, float],
     latency_s: float,
 ) -> None:
-    await _migrate(sqlite_url)
+    await migrate(sqlite_url)
     clock = FakeClock()
     fake_vertex.clock = clock.monotonic
     fake_vertex.polls_until_done = 0
@@ -95,11 +80,14 @@ async def test_polls_follow_the_expected_latency_and_a_finished_clip_waits_under
         task_id = await seed_video_task(ctx, clips=18)
         await video.run(ctx, task_id)
         assert fake_vertex.total_creates == 18  # one step, no waves
+        ctx.work_ready.clear()
 
         wakeups = await _run_operation_loop(ctx, clock)
 
-        clips = await _clips(ctx, task_id)
+        clips = await clips_of(ctx, task_id)
         assert {c.status for c in clips} == {ClipStatus.COMPLETE}
+        # The last clip in woke this process's idle workers (not their back-off).
+        assert ctx.work_ready.is_set()
         polls = [fake_vertex.poll_calls[c.operation_name or ""] for c in clips]
         # First poll at L/2, then 5 %, 10 %, 10 % ... of L: 7 polls, 6 "not done".
         assert polls == [7] * 18
@@ -115,12 +103,12 @@ async def test_polls_follow_the_expected_latency_and_a_finished_clip_waits_under
 async def test_latency_is_learned_from_the_models_recent_clips(
     sqlite_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    await _migrate(sqlite_url)
+    await migrate(sqlite_url)
     clock = FakeClock()
     async with replica(sqlite_url, tmp_path, "a", vertex_url=fake_vertex.url, clock=clock) as ctx:
         task_id = await seed_video_task(ctx, clips=6)
         async with ctx.sessions() as session, session.begin():
-            for i, clip in enumerate(await _clips(ctx, task_id)):
+            for i, clip in enumerate(await clips_of(ctx, task_id)):
                 await session.execute(
                     update(Clip)
                     .where(Clip.id == clip.id)
@@ -141,7 +129,7 @@ async def test_latency_is_learned_from_the_models_recent_clips(
 async def test_a_task_waiting_on_operations_is_not_rerun_until_its_last_clip_finishes(
     sqlite_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    await _migrate(sqlite_url)
+    await migrate(sqlite_url)
     clock = FakeClock()
     fake_vertex.clock = clock.monotonic
     fake_vertex.polls_until_done = 0

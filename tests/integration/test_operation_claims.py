@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.engine import Connection
 
 from orchestrator.db import create_engine, upgrade
@@ -27,26 +27,12 @@ from orchestrator.pipeline.stages import video
 from orchestrator.providers.catalogue import quote_clip
 from orchestrator.state.clips import ClipStatus
 from tests.fakes.vertex import FakeVertex
-from tests.helpers.replicas import FakeClock, ledger, replica, seed_video_task
+from tests.helpers.replicas import FakeClock, clips_of, ledger, migrate, replica, seed_video_task
 
 pytestmark = pytest.mark.timeout(180)
 
 # What one 8-second clip of the default model costs as submitted (720p, no audio).
 EIGHT_SECONDS = quote_clip("veo-3.1-generate-001", 8).usd
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-
-
-async def _clips(ctx: PipelineContext, task_id: int) -> list[Clip]:
-    async with ctx.sessions() as session:
-        rows = await session.execute(
-            select(Clip).where(Clip.task_id == task_id).order_by(Clip.number)
-        )
-        return list(rows.scalars().all())
 
 
 async def _make_due(ctx: PipelineContext) -> None:
@@ -66,7 +52,7 @@ async def _task_cost(ctx: PipelineContext, task_id: int) -> float:
 async def test_two_replicas_racing_the_same_due_operations_store_and_charge_once(
     pg_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    await _migrate(pg_url)
+    await migrate(pg_url)
     fake_vertex.polls_until_done = 0  # every operation is finished at its first poll
     url = fake_vertex.url
     async with (
@@ -75,7 +61,7 @@ async def test_two_replicas_racing_the_same_due_operations_store_and_charge_once
     ):
         task_id = await seed_video_task(a, clips=8)
         await video.run(a, task_id)  # replica A submits all 8 (its provider knows 8 s)
-        names = [c.operation_name for c in await _clips(a, task_id)]
+        names = [c.operation_name for c in await clips_of(a, task_id)]
         assert fake_vertex.total_creates == 8
         assert all(names)
         await _make_due(a)
@@ -93,7 +79,7 @@ async def test_two_replicas_racing_the_same_due_operations_store_and_charge_once
         assert sum(polled) == 8
         assert polled[1] > 0  # B, whose provider never saw the creates, stored some
         assert {name: fake_vertex.poll_calls[name] for name in names} == dict.fromkeys(names, 1)
-        clips = await _clips(a, task_id)
+        clips = await clips_of(a, task_id)
         assert {c.status for c in clips} == {ClipStatus.COMPLETE}
         entries = await ledger(a, task_id)
         assert sorted(e.operation_name or "" for e in entries) == sorted(n or "" for n in names)
@@ -107,7 +93,7 @@ async def test_two_replicas_racing_the_same_due_operations_store_and_charge_once
 async def test_a_claim_that_expired_mid_poll_cannot_store_or_charge_again(
     db_url: str, tmp_path: Path, fake_vertex: FakeVertex
 ) -> None:
-    await _migrate(db_url)
+    await migrate(db_url)
     fake_vertex.polls_until_done = 0
     clock = FakeClock()
     url = fake_vertex.url
@@ -129,10 +115,10 @@ async def test_a_claim_that_expired_mid_poll_cannot_store_or_charge_again(
         entries = await ledger(a, task_id)
         assert len(entries) == 3
         assert await _task_cost(a, task_id) == pytest.approx(3 * EIGHT_SECONDS)
-        names = [c.operation_name for c in await _clips(a, task_id)]
+        names = [c.operation_name for c in await clips_of(a, task_id)]
         # B took them over: A, finding its claim gone, did not even poll again.
         assert [fake_vertex.poll_calls[n] for n in names] == [1, 1, 1]
-        assert {c.status for c in await _clips(a, task_id)} == {ClipStatus.COMPLETE}
+        assert {c.status for c in await clips_of(a, task_id)} == {ClipStatus.COMPLETE}
 
 
 def _upgrade_to(revision: str) -> object:
@@ -195,7 +181,7 @@ async def test_the_ledger_takes_one_charge_per_operation(
 ) -> None:
     from orchestrator.pipeline.ledger import record_charge
 
-    await _migrate(db_url)
+    await migrate(db_url)
     async with replica(db_url, tmp_path, "replica-a", vertex_url=fake_vertex.url) as a:
         task_id = await seed_video_task(a, clips=1)
         charge = quote_clip("veo-3.1-generate-001", 8)

@@ -235,3 +235,17 @@ async def test_a_wake_ends_an_idle_pause_at_once() -> None:
 
 async def _at_least(rounds: list[int], n: int) -> bool:
     return rounds[0] >= n
+
+
+async def test_a_notion_change_applied_wakes_the_idle_workers(
+    tmp_path: Path, local_notion: LocalNotionServer
+) -> None:
+    async with make_pipeline_env(tmp_path, local_notion) as env:
+        daemon = Daemon(env.runtime)
+        await daemon.poll_notion()
+        env.runtime.ctx.work_ready.clear()
+        await daemon.poll_notion()  # nothing new: nobody is woken
+        assert not env.runtime.ctx.work_ready.is_set()
+        env.create_task(clips=2)
+        await daemon.poll_notion()
+        assert env.runtime.ctx.work_ready.is_set()
