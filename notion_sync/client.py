@@ -66,20 +66,24 @@ class RateLimiter(AsyncLimiter):
         self._level = float(self.max_rate)
 
 
-def rate_limiter(requests_per_second: float) -> RateLimiter:
-    """A token bucket averaging `requests_per_second`, for any positive rate.
+def rate_limiter(requests_per_second: float, burst: float | None = None) -> RateLimiter:
+    """A token bucket averaging `requests_per_second`, allowing `burst` at once, for any
+    positive rate.
 
-    aiolimiter's `AsyncLimiter(max_rate, time_period)` holds `max_rate` tokens and
-    every request takes one, so a `max_rate` below 1 can never be met: `acquire()`
-    raises "Amount must be a number between 0 and the maximum capacity". Below one
-    request a second the bucket holds one token and refills over a longer period
-    (0.2 req/s: one request per 5 s); at 1 or above it is the plain per-second bucket.
+    aiolimiter's `AsyncLimiter(max_rate, time_period)` holds `max_rate` tokens, leaks
+    `max_rate / time_period` a second, and every request takes one, so a `max_rate`
+    below 1 can never be met: `acquire()` raises "Amount must be a number between 0
+    and the maximum capacity". The bucket holds `burst` tokens (at least one) and its
+    period is scaled to keep the average: 2.5 req/s with a burst of 8 is
+    AsyncLimiter(8, 3.2). Without `burst`: one second's worth (at least one token;
+    0.2 req/s is one request per 5 s).
     """
     if not requests_per_second > 0:  # also refuses NaN
         raise ValueError(f"requests per second must be positive, got {requests_per_second!r}")
-    if requests_per_second < 1:
-        return RateLimiter(1, 1.0 / requests_per_second)
-    return RateLimiter(requests_per_second, 1.0)
+    if burst is not None and not burst >= 1:
+        raise ValueError(f"a burst must allow at least one request, got {burst!r}")
+    capacity = burst if burst is not None else max(1.0, requests_per_second)
+    return RateLimiter(capacity, capacity / requests_per_second)
 
 
 @dataclass
@@ -133,7 +137,7 @@ class NotionClient:
             )
         )
         # One token bucket per client: the leader owns the only client that writes.
-        self.limiter = limiter or rate_limiter(settings.requests_per_second)
+        self.limiter = limiter or rate_limiter(settings.requests_per_second, settings.burst)
         self.stats = ClientStats()
         self._sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(default=30.0, gt=0)
     notion_poll_seconds: float = Field(default=60.0, gt=0)
     outbox_drain_seconds: float = Field(default=1.0, gt=0)
+    # An empty outbox is looked at less often, up to this; a write queued in this
+    # process wakes the drainer at once, one queued by another replica waits for it.
+    outbox_idle_max_seconds: float = Field(default=5.0, gt=0)
     # The operation loop sleeps until the next operation is due, or until a submit in
     # this process wakes it; this is only its longest sleep (it also picks up
     # operations submitted by other replicas).

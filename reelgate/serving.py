@@ -70,11 +70,45 @@ def _config(app: Any, graceful_shutdown_s: int) -> uvicorn.Config:
 
 
 class _NoSignals(uvicorn.Server):
-    """uvicorn without its signal handling: the owner stops the server."""
+    """uvicorn without its signal handling: the owner stops the server.
+
+    uvicorn's own main loop wakes every 0.1 s to notice ``should_exit`` (uvicorn 0.3x
+    to 0.54, ``Server.main_loop``): ten wake-ups a second per server in an idle
+    daemon. This one ticks once a second (the Date header's resolution) and is woken
+    at once when ``should_exit`` is set, from any thread.
+    """
+
+    _TICK_S = 1.0
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    @property  # type: ignore[override]
+    def should_exit(self) -> bool:
+        return bool(self.__dict__.get("_should_exit", False))
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        self.__dict__["_should_exit"] = value
+        loop: asyncio.AbstractEventLoop | None = self.__dict__.get("_tick_loop")
+        wake: asyncio.Event | None = self.__dict__.get("_tick_wake")
+        if value and loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
+
+    async def main_loop(self) -> None:
+        wake = asyncio.Event()
+        self.__dict__["_tick_wake"] = wake
+        self.__dict__["_tick_loop"] = asyncio.get_running_loop()
+        # uvicorn's on_tick refreshes the Date header when counter % 10 == 0.
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 10) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self._TICK_S)
+            should_exit = await self.on_tick(counter)
 
 
 class _Listener:

@@ -35,6 +35,7 @@ from orchestrator.daemon.runtime import Runtime
 from orchestrator.daemon.supervisor import Supervisor
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
+from orchestrator.db.outbox_signal import on_outbox_commit
 from orchestrator.db.types import utcnow
 from orchestrator.pipeline.operations import next_due_at, poll_due_operations
 from orchestrator.pipeline.refresh import refresh_expiring_urls
@@ -66,6 +67,8 @@ class Daemon:
         )
         self._idle_sleep = idle_sleep
         self.stopping = asyncio.Event()
+        # Set by a commit in this process that queued a Notion write (db/outbox_signal.py).
+        self._outbox_ready = asyncio.Event()
         self._poll_started = 0.0
         self._last_busy = time.monotonic()
         self.polls = 0
@@ -88,6 +91,8 @@ class Daemon:
             # The token's last second may have been spent by the leader before us
             # (or by replicas' start-up reads): start at the steady pace, no burst.
             self.runtime.notion.limiter.forgo_burst()
+            # Writes the replicas queued meanwhile are ours to send now.
+            self._outbox_ready.set()
         started = time.monotonic()
         try:
             await self.poller.poll_once()
@@ -269,6 +274,7 @@ class Daemon:
             id="stuck_tasks",
         )
         scheduler.start()
+        stop_outbox_signal = on_outbox_commit(self._outbox_ready.set)
         # The drainer, the operation poller and the workers are loops, not interval
         # jobs: while they find work they go round again at once (a backlog of Notion
         # writes drains at the limiter's pace, due operations are polled without
@@ -277,7 +283,16 @@ class Daemon:
         # OOM) are freed now rather than waited out (state/claims.py readopt_dead).
         await self.supervisor.run("readopt", self.readopt)  # a failure only costs the wait
         loops = [
-            self._supervised_loop("drain", self._drain, settings.outbox_drain_seconds),
+            # Idle means idle: an empty outbox is looked at every few seconds, and a
+            # write queued here wakes the drainer (db/outbox_signal.py).
+            self._supervised_loop(
+                "drain",
+                self._drain,
+                settings.outbox_drain_seconds,
+                wake=self._outbox_ready,
+                idle_max=max(settings.outbox_drain_seconds, settings.outbox_idle_max_seconds),
+                settle_on_wake=True,
+            ),
             asyncio.create_task(self.operations_loop(), name="reelgate-operations"),
         ]
         worker_tasks = [
@@ -304,6 +319,7 @@ class Daemon:
                 await self.stopping.wait()
         finally:
             self.stopping.set()
+            stop_outbox_signal()
             scheduler.shutdown(wait=False)
             _, pending = await asyncio.wait(
                 [*worker_tasks, *loops], timeout=settings.shutdown_grace_seconds
@@ -338,6 +354,7 @@ class Daemon:
         *,
         wake: asyncio.Event | None = None,
         idle_max: float | None = None,
+        settle_on_wake: bool = False,
     ) -> asyncio.Task[None]:
         return asyncio.create_task(
             self.supervisor.loop(
@@ -348,6 +365,7 @@ class Daemon:
                 on_busy=self._mark_busy,
                 wake=wake,
                 idle_max=idle_max,
+                settle_on_wake=settle_on_wake,
             ),
             name=f"reelgate-{name}",
         )

@@ -206,6 +206,10 @@ class OutboxDrainer:
         now = self._clock()
         async with self._sessions() as session:
             pending = await self._pending(session)
+            if not pending:
+                # The idle round: one transaction (the gauge counts held writes too).
+                self._metrics.outbox_pending.set(await pending_count(session))
+                return 0
         # Settled in a transaction of its own, not under the read above (SQLite).
         superseded = await self._supersede(superseded_status_writes(pending), now)
         pending = [item for item in pending if item.id not in superseded]

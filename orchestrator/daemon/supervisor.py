@@ -94,12 +94,16 @@ class Supervisor:
         on_busy: Callable[[], None] | None = None,
         wake: asyncio.Event | None = None,
         idle_max: float | None = None,
+        settle_on_wake: bool = False,
     ) -> None:
         """Run ``body`` until ``stopping`` is set: again at once while it returns True
         (it found work), after ``every`` seconds when it returns False or raised.
 
         With ``idle_max``, each idle round in a row doubles the pause up to it; ``wake``
-        (set when work may have appeared) ends a pause at once and starts over.
+        (set when work may have appeared) ends a pause at once and starts over. With
+        ``settle_on_wake`` the round after a wake-up still waits ``every`` seconds, so
+        work arriving in a quick series is taken in one round (the outbox drainer:
+        a page's earlier status writes are superseded rather than each sent).
         """
         pause = every
         while not stopping.is_set():
@@ -111,6 +115,8 @@ class Supervisor:
                 continue
             if await _pause(pause, stopping, wake):
                 pause = every
+                if settle_on_wake:
+                    await _pause(every, stopping, None)
             elif idle_max is not None:
                 pause = min(idle_max, pause * 2)
 

@@ -17,6 +17,7 @@ from orchestrator.db.models import (
     SyncState,
     Task,
 )
+from orchestrator.db.outbox_signal import mark_outbox_write, on_outbox_commit
 from orchestrator.db.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "alembic_config",
     "create_engine",
     "is_postgres",
+    "mark_outbox_write",
+    "on_outbox_commit",
     "ping",
     "redact_url",
     "session_factory",

@@ -29,6 +29,7 @@ from notion_sync.ops import (
     stored_merge_key,
 )
 from orchestrator.db.models import Clip, Keyframe, OutboxItem, Task
+from orchestrator.db.outbox_signal import mark_outbox_write
 from orchestrator.db.types import utcnow
 from orchestrator.limits import NOTION_FIELD_MAX_CHARS, bound, bound_comment
 from orchestrator.review.lines import log_line
@@ -100,6 +101,7 @@ def enqueue(
             hold_until=utcnow() + hold if hold is not None else None,
         )
     )
+    mark_outbox_write(session)
 
 
 async def move(

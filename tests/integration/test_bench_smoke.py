@@ -86,9 +86,12 @@ def test_recovery_prints_times_and_duplicates() -> None:
 def test_footprint_prints_cpu_rss_and_requests() -> None:
     out, summary = run_quick("bench_footprint")
     assert summary["bench"] == "footprint"
-    idle, busy = summary["rows"]
-    assert (idle["tasks"], busy["tasks"]) == (0, 10)
+    idle, waiting, overdue = summary["rows"]
+    assert (idle["tasks"], waiting["tasks"], overdue["tasks"]) == (0, 10, 10)
+    assert (waiting["state"], overdue["state"]) == ("waiting", "overdue")
     assert idle["operation_polls"] == 0  # nothing to poll with no task
-    assert busy["rss_mb"] > 0
+    # Waiting operations are first polled where their submit put it (60 s on).
+    assert waiting["operation_polls"] == 0
+    assert waiting["rss_mb"] > 0
     assert idle["cpu_pct"] >= 0
-    assert "CPU" in out
+    assert "ms of CPU a poll" in out

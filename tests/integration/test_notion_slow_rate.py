@@ -31,10 +31,18 @@ async def test_a_rate_below_one_request_per_second_works(
         me = await client.request("GET", "/v1/users/me")
         assert me["object"] == "user"
         assert client.stats.requests == 1
-        # One request a period of 1/rate seconds: the bucket is now empty.
-        assert client.limiter.max_rate == 1
-        assert client.limiter.time_period == pytest.approx(1 / rate)
-        assert not client.limiter.has_capacity()
+        # The average is the rate; the bucket (the burst) lost the one request.
+        burst = settings.burst
+        assert client.limiter.max_rate / client.limiter.time_period == pytest.approx(rate)
+        assert client.limiter.max_rate == burst
+        assert client.limiter.has_capacity(burst - 1)
+        assert not client.limiter.has_capacity(burst)
+
+
+@pytest.mark.parametrize("rate", [0.5, 0.2, 0.01])
+def test_a_rate_below_one_without_a_burst_is_one_request_a_period(rate: float) -> None:
+    limiter = rate_limiter(rate, burst=1)
+    assert (limiter.max_rate, limiter.time_period) == (1, pytest.approx(1 / rate))
 
 
 @pytest.mark.parametrize(("rate", "tokens", "period"), [(2.5, 2.5, 1.0), (1.0, 1.0, 1.0)])
@@ -43,6 +51,45 @@ def test_a_rate_of_one_or_more_is_a_per_second_bucket(
 ) -> None:
     limiter = rate_limiter(rate)
     assert (limiter.max_rate, limiter.time_period) == (tokens, period)
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "period"), [(2.5, 8, 3.2), (3.0, 10, 10 / 3), (100.0, 8, 0.08)]
+)
+async def test_a_burst_is_the_bucket_and_the_average_stays_the_rate(
+    rate: float, burst: int, period: float
+) -> None:
+    limiter = rate_limiter(rate, burst)
+    assert limiter.max_rate == burst
+    assert limiter.time_period == pytest.approx(period)
+    assert limiter.has_capacity(burst)
+    assert not limiter.has_capacity(burst + 1)
+
+
+@pytest.mark.parametrize("burst", [0, 0.5, -2, float("nan")])
+def test_a_burst_below_one_request_is_refused(burst: float) -> None:
+    with pytest.raises(ValueError, match="at least one request"):
+        rate_limiter(2.5, burst)
+
+
+async def test_the_default_burst_goes_at_once_and_draws_no_429_from_notions_bucket(
+    local_notion: LocalNotionServer,
+) -> None:
+    """After a quiet spell the client sends its burst without waiting, then the
+    average: never more than Notion's bucket (the local API: 3/s, bursts of 10)."""
+    local_notion.knobs.set_rate_limit(rate=3, burst=10)
+    settings = NotionSettings(base_url=local_notion.base_url, token=SecretStr("burst-token"))
+    async with NotionClient(settings) as client:
+        assert client.limiter.has_capacity(settings.burst)
+        for _ in range(settings.burst):
+            await client.request("GET", "/v1/users/me")
+        # The whole burst fit in the bucket: each acquire found a token at once.
+        assert not client.limiter.has_capacity(1.0 + 0.5)
+        for _ in range(4):
+            await client.request("GET", "/v1/users/me")
+        assert client.stats.requests == settings.burst + 4
+        assert client.stats.rate_limited == 0
+    assert local_notion.request_log.count(status=429) == 0
 
 
 @pytest.mark.parametrize("rate", [0.0, -1.0, float("nan")])

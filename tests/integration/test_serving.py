@@ -68,3 +68,58 @@ def test_sockets_are_tcp_so_asyncio_sets_nodelay() -> None:
 def test_starting_twice_is_refused() -> None:
     with ThreadedServer(make_app()) as server, pytest.raises(RuntimeError, match="already"):
         server.start()
+
+
+@pytest.fixture
+def ticks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The counters of every uvicorn tick (on_tick call) from now on."""
+    import uvicorn
+
+    seen: list[int] = []
+    on_tick = uvicorn.Server.on_tick
+
+    async def counted(self: uvicorn.Server, counter: int) -> bool:
+        seen.append(counter)
+        return await on_tick(self, counter)
+
+    monkeypatch.setattr(uvicorn.Server, "on_tick", counted)
+    return seen
+
+
+async def test_an_idle_server_ticks_once_a_second(ticks: list[int]) -> None:
+    """uvicorn's own loop wakes ten times a second; an idle daemon's servers do not."""
+    import asyncio
+
+    async with InLoopServer(make_app()):
+        await asyncio.sleep(1.5)
+        idle_ticks = len(ticks)
+    # uvicorn's loop: ~15 ticks in 1.5 s; ours: the first, then one a second.
+    assert 1 <= idle_ticks <= 3
+    # The Date header still follows the clock: uvicorn refreshes it on these ticks.
+    assert all(counter % 10 == 0 for counter in ticks)
+
+
+async def test_stopping_wakes_an_in_loop_server(
+    ticks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelgate import serving
+
+    # Were stop not to wake it, the loop would sleep out this tick and stop() would
+    # give up (cancel) with only the first tick seen.
+    monkeypatch.setattr(serving._NoSignals, "_TICK_S", 3600.0)
+    server = InLoopServer(make_app())
+    await server.start()
+    await server.stop()
+    assert len(ticks) == 2  # the first, and the one that saw should_exit
+
+
+def test_stopping_wakes_a_threaded_server_from_another_thread(
+    ticks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelgate import serving
+
+    monkeypatch.setattr(serving._NoSignals, "_TICK_S", 3600.0)
+    server = ThreadedServer(make_app(), name="test-stop")
+    server.start()
+    server.stop(timeout_s=30)
+    assert len(ticks) == 2
