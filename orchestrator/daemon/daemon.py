@@ -48,6 +48,11 @@ __all__ = ["Daemon"]
 
 log = structlog.get_logger(__name__)
 
+# A woken drainer waits this long before its round: the statuses a worker moves a task
+# through in one go (milliseconds apart) go in one round, where only the latest is
+# sent; clip rows stored while the last clips finish start going out at once.
+OUTBOX_SETTLE_S = 0.25
+
 
 class Daemon:
     def __init__(
@@ -291,7 +296,7 @@ class Daemon:
                 settings.outbox_drain_seconds,
                 wake=self._outbox_ready,
                 idle_max=max(settings.outbox_drain_seconds, settings.outbox_idle_max_seconds),
-                settle_on_wake=True,
+                settle_on_wake=min(settings.outbox_drain_seconds, OUTBOX_SETTLE_S),
             ),
             asyncio.create_task(self.operations_loop(), name="reelgate-operations"),
         ]
@@ -354,7 +359,7 @@ class Daemon:
         *,
         wake: asyncio.Event | None = None,
         idle_max: float | None = None,
-        settle_on_wake: bool = False,
+        settle_on_wake: float = 0.0,
     ) -> asyncio.Task[None]:
         return asyncio.create_task(
             self.supervisor.loop(

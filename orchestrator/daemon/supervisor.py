@@ -94,14 +94,14 @@ class Supervisor:
         on_busy: Callable[[], None] | None = None,
         wake: asyncio.Event | None = None,
         idle_max: float | None = None,
-        settle_on_wake: bool = False,
+        settle_on_wake: float = 0.0,
     ) -> None:
         """Run ``body`` until ``stopping`` is set: again at once while it returns True
         (it found work), after ``every`` seconds when it returns False or raised.
 
         With ``idle_max``, each idle round in a row doubles the pause up to it; ``wake``
         (set when work may have appeared) ends a pause at once and starts over. With
-        ``settle_on_wake`` the round after a wake-up still waits ``every`` seconds, so
+        ``settle_on_wake`` the round after a wake-up waits that many seconds first, so
         work arriving in a quick series is taken in one round (the outbox drainer:
         a page's earlier status writes are superseded rather than each sent).
         """
@@ -115,8 +115,8 @@ class Supervisor:
                 continue
             if await _pause(pause, stopping, wake):
                 pause = every
-                if settle_on_wake:
-                    await _pause(every, stopping, None)
+                if settle_on_wake > 0:
+                    await _pause(settle_on_wake, stopping, None)
             elif idle_max is not None:
                 pause = min(idle_max, pause * 2)
 

@@ -51,6 +51,8 @@ class PipelineContext:
     # woken by its last operation): idle workers look at once instead of at the end
     # of their idle back-off (Supervisor.loop, REELGATE_WORKER_IDLE_MAX_SECONDS).
     work_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Each model's learned clip latency and when it was read (pipeline/latency.py).
+    learned_latencies: dict[str, tuple[datetime, float | None]] = field(default_factory=dict)
     # This process, as named in the leases and operation claims it takes.
     process: str = field(default_factory=lambda: str(this_process()))
 

@@ -4,6 +4,8 @@ First match wins:
 1. the channel's `expected_clip_latency_s` (channels file);
 2. learned: the median submit-to-stored time of the model's latest clips, once there
    are `REELGATE_CLIP_LATENCY_SAMPLES` of them (`REELGATE_CLIP_LATENCY_LEARNING`);
+   read at most once every `LEARNED_REFRESH` per model and process: every poll of
+   every operation asks, and a median of the latest clips moves slowly;
 3. the model's `expected_latency_s` in the catalogue.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,12 +24,14 @@ from orchestrator.pipeline.context import PipelineContext
 from orchestrator.providers.backoff import poll_delay
 from orchestrator.providers.catalogue import CATALOGUE
 
-__all__ = ["expected_latency", "learned_latency", "next_poll_delay"]
+__all__ = ["LEARNED_REFRESH", "expected_latency", "learned_latency", "next_poll_delay"]
 
 # Used when a model has no catalogued latency (should not happen for video models).
 _FALLBACK_S = 60.0
 # Clips looked at when learning (the latest stored ones, any model).
 _RECENT = 200
+# How long a process keeps a model's learned latency before reading it again.
+LEARNED_REFRESH = timedelta(seconds=60)
 
 
 async def learned_latency(session: AsyncSession, model: str, samples: int) -> float | None:
@@ -54,13 +58,25 @@ async def expected_latency(
     if channel.expected_clip_latency_s is not None:
         return channel.expected_clip_latency_s
     if model and ctx.settings.clip_latency_learning:
-        learned = await learned_latency(session, model, ctx.settings.clip_latency_samples)
+        learned = await _learned_recently(ctx, session, model)
         if learned is not None:
             return learned
     entry = CATALOGUE.get(model or "")
     if entry is not None and entry.expected_latency_s > 0:
         return entry.expected_latency_s
     return _FALLBACK_S
+
+
+async def _learned_recently(
+    ctx: PipelineContext, session: AsyncSession, model: str
+) -> float | None:
+    now = ctx.clock()
+    cached: tuple[datetime, float | None] | None = ctx.learned_latencies.get(model)
+    if cached is not None and now - cached[0] < LEARNED_REFRESH:
+        return cached[1]
+    learned = await learned_latency(session, model, ctx.settings.clip_latency_samples)
+    ctx.learned_latencies[model] = (now, learned)
+    return learned
 
 
 def next_poll_delay(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -138,6 +139,16 @@ def quoted_charge(clip: Clip) -> Charge | None:
     )
 
 
+@dataclass(frozen=True)
+class _Cadence:
+    """What the next poll's time follows, read with the claimed clip (no second read)."""
+
+    channel: ChannelConfig
+    model: str | None
+    attempt: int
+    polls: int  # polls of this operation before this one
+
+
 async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
     now = ctx.clock()
     async with ctx.sessions() as session:
@@ -148,6 +159,8 @@ async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
         channel = ctx.channels.get(task.channel)
         name, number, attempt = clip.operation_name or "", clip.number, clip.attempt
         deadline = clip.deadline_at
+        quote = quoted_charge(clip)
+        cadence = _Cadence(channel, quote.model if quote else None, attempt, clip.poll_count)
         if clip.status != ClipStatus.POLLING or clip.poll_owner != ctx.process:
             # Our claim lapsed and another replica took the operation over.
             log.info("skip_lost_claim", clip_id=clip_id, status=clip.status)
@@ -157,7 +170,7 @@ async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
         task=task.id, page=task.notion_page_id, clip=number, attempt=attempt, operation=name
     ):
         try:
-            await _poll_bound(ctx, clip_id, channel, name, deadline, now)
+            await _poll_bound(ctx, clip_id, cadence, name, deadline, now)
         except StaleState as exc:
             # Someone else recorded this operation's result first; ours rolled back.
             log.info("skip_stale_clip", reason=str(exc))
@@ -168,18 +181,18 @@ async def _poll_one(ctx: PipelineContext, clip_id: int) -> None:
             # operation is polled (and stored) again after a short back-off, not left
             # claimed until the claim time runs out.
             log.warning("store_clip_later", error=str(exc), transient=True)
-            await _reschedule(ctx, clip_id)
+            await _reschedule(ctx, clip_id, cadence)
 
 
 async def _poll_bound(
     ctx: PipelineContext,
     clip_id: int,
-    channel: ChannelConfig,
+    cadence: _Cadence,
     name: str,
     deadline: datetime | None,
     now: datetime,
 ) -> None:
-    providers = ctx.providers_for(channel)
+    providers = ctx.providers_for(cadence.channel)
     if deadline is not None and now >= deadline:
         await _finish(
             ctx,
@@ -192,7 +205,7 @@ async def _poll_bound(
         result = await providers.clips.poll_clip(name)
     except ProviderTransientError as exc:
         log.warning("poll_clip_failed", error=str(exc), transient=True)
-        await _reschedule(ctx, clip_id)
+        await _reschedule(ctx, clip_id, cadence)
         return
     except ProviderPermanentError as exc:
         await _finish(ctx, clip_id, ClipStatus.FAILED, str(exc))
@@ -200,7 +213,7 @@ async def _poll_bound(
     finally:
         ctx.metrics.provider_calls.labels(provider=providers.name, kind="clip_poll").inc()
     if isinstance(result, ClipPending):
-        await _reschedule(ctx, clip_id)
+        await _reschedule(ctx, clip_id, cadence)
     elif isinstance(result, ClipDone):
         await _store_video(ctx, clip_id, result)
         log.info("finish_clip", outcome="complete")
@@ -219,24 +232,19 @@ async def _poll_bound(
         )
 
 
-async def _reschedule(ctx: PipelineContext, clip_id: int) -> None:
+async def _reschedule(ctx: PipelineContext, clip_id: int, cadence: _Cadence) -> None:
+    """Release our claim and set the next poll: one guarded UPDATE (polls are the
+    daemon's steady work while clips render, so each costs as little as it can)."""
+    polls = cadence.polls + 1
     async with ctx.sessions() as session, session.begin():
-        clip = await session.get(Clip, clip_id)
-        assert clip is not None
-        task = await session.get(Task, clip.task_id)
-        assert task is not None
-        quote = quoted_charge(clip)
-        latency = await expected_latency(
-            ctx, session, ctx.channels.get(task.channel), quote.model if quote else None
-        )
-        polls = clip.poll_count + 1
+        latency = await expected_latency(ctx, session, cadence.channel, cadence.model)
         # Guarded on our claim: a replica that took the operation over meanwhile keeps it.
         await session.execute(
             update(Clip)
             .where(
                 Clip.id == clip_id,
                 Clip.status == ClipStatus.POLLING,
-                Clip.attempt == clip.attempt,
+                Clip.attempt == cadence.attempt,
                 Clip.poll_owner == ctx.process,
             )
             .values(

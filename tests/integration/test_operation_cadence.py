@@ -16,7 +16,7 @@ from sqlalchemy import update
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
 from orchestrator.pipeline.context import PipelineContext
-from orchestrator.pipeline.latency import expected_latency, learned_latency
+from orchestrator.pipeline.latency import LEARNED_REFRESH, expected_latency, learned_latency
 from orchestrator.pipeline.operations import (
     claim_due,
     next_due_at,
@@ -124,6 +124,19 @@ async def test_latency_is_learned_from_the_models_recent_clips(
             assert await learned_latency(session, VEO, 7) is None  # too few yet
             assert await expected_latency(ctx, session, ctx.channels.default, VEO) == 23.0
             assert await learned_latency(session, "veo-3.1-fast-generate-001", 1) is None
+
+        # Every poll asks for the latency: the process reads it once a minute per model.
+        async with ctx.sessions() as session, session.begin():
+            await session.execute(
+                update(Clip)
+                .where(Clip.task_id == task_id)
+                .values(generated_at=clock.now + timedelta(seconds=40))
+            )
+        async with ctx.sessions() as session:
+            assert await learned_latency(session, VEO, 5) == 40.0
+            assert await expected_latency(ctx, session, ctx.channels.default, VEO) == 23.0
+            clock.advance(LEARNED_REFRESH.total_seconds())
+            assert await expected_latency(ctx, session, ctx.channels.default, VEO) == 40.0
 
 
 async def test_a_task_waiting_on_operations_is_not_rerun_until_its_last_clip_finishes(
