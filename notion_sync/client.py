@@ -50,7 +50,25 @@ MAX_PAGE_SIZE = 100
 
 
 class RateLimiter(AsyncLimiter):
-    """aiolimiter's leaky bucket, plus `forgo_burst` for a process taking over a token."""
+    """aiolimiter's leaky bucket, plus `forgo_burst` for a process taking over a token.
+
+    With `start_paced`, a new client sends its first request at once and the next at
+    the steady pace, without a burst: it (a CLI command, the setup, a daemon starting)
+    cannot know what other processes spent on the same token a moment ago, so its
+    burst builds up only while it is quiet.
+    """
+
+    def __init__(self, max_rate: float, time_period: float = 60, *, start_paced: bool = False):
+        super().__init__(max_rate, time_period)
+        self._start_paced = start_paced
+
+    async def acquire(self, amount: float = 1) -> None:
+        if self._start_paced:
+            self._start_paced = False
+            # The first request goes at once, the next at the steady pace.
+            self.forgo_burst()
+            self._level -= min(1.0, self._level)
+        await super().acquire(amount)
 
     def forgo_burst(self) -> None:
         """Act as if the whole burst had just been spent: pace from now on, no burst.
@@ -66,7 +84,9 @@ class RateLimiter(AsyncLimiter):
         self._level = float(self.max_rate)
 
 
-def rate_limiter(requests_per_second: float, burst: float | None = None) -> RateLimiter:
+def rate_limiter(
+    requests_per_second: float, burst: float | None = None, *, start_paced: bool = False
+) -> RateLimiter:
     """A token bucket averaging `requests_per_second`, allowing `burst` at once, for any
     positive rate.
 
@@ -83,7 +103,7 @@ def rate_limiter(requests_per_second: float, burst: float | None = None) -> Rate
     if burst is not None and not burst >= 1:
         raise ValueError(f"a burst must allow at least one request, got {burst!r}")
     capacity = burst if burst is not None else max(1.0, requests_per_second)
-    return RateLimiter(capacity, capacity / requests_per_second)
+    return RateLimiter(capacity, capacity / requests_per_second, start_paced=start_paced)
 
 
 @dataclass
@@ -137,7 +157,9 @@ class NotionClient:
             )
         )
         # One token bucket per client: the leader owns the only client that writes.
-        self.limiter = limiter or rate_limiter(settings.requests_per_second, settings.burst)
+        self.limiter = limiter or rate_limiter(
+            settings.requests_per_second, settings.burst, start_paced=True
+        )
         self.stats = ClientStats()
         self._sleep: Callable[[float], Awaitable[None]] = sleep or asyncio.sleep
 
