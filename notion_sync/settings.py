@@ -24,7 +24,8 @@ class NotionSettings(BaseSettings):
     # rate are allowed" (developers.notion.com/reference/request-limits, checked
     # 2026-12-01; the burst size is not published). 8 at 2.5/s never exceeds a bucket
     # of 10 at 3/s, the local API's model of it. It lets a finished batch of clips
-    # (18 row writes and the status) show in Notion seconds sooner. 429s: lower it.
+    # (18 row writes and the status) show in Notion seconds sooner. Replicas starting
+    # beside the leader read 3 times each outside its pace: 429s at start-up, lower it.
     burst: int = Field(default=8, ge=1)
     timeout_s: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=5, ge=0)

@@ -72,15 +72,25 @@ def test_starting_twice_is_refused() -> None:
 
 @pytest.fixture
 def ticks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The counters of every uvicorn tick (on_tick call) from now on."""
+    """The counters of every tick (on_tick call) of the servers started from now on
+    (servers other tests of this worker left running are not counted)."""
     import uvicorn
 
     seen: list[int] = []
     on_tick = uvicorn.Server.on_tick
+    ours: set[int] = set()
+    init = uvicorn.Server.__init__
+
+    def tracked_init(self: uvicorn.Server, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        ours.add(id(self))
 
     async def counted(self: uvicorn.Server, counter: int) -> bool:
-        seen.append(counter)
+        if id(self) in ours:
+            seen.append(counter)
         return await on_tick(self, counter)
+
+    monkeypatch.setattr(uvicorn.Server, "__init__", tracked_init)
 
     monkeypatch.setattr(uvicorn.Server, "on_tick", counted)
     return seen
