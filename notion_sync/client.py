@@ -66,12 +66,12 @@ class RateLimiter(AsyncLimiter):
         if self._start_paced:
             self._start_paced = False
             # The first request goes at once, the next at the steady pace.
-            self.forgo_burst()
-            self._level -= min(1.0, self._level)
+            self.forgo_burst(leave=1.0)
         await super().acquire(amount)
 
-    def forgo_burst(self) -> None:
-        """Act as if the whole burst had just been spent: pace from now on, no burst.
+    def forgo_burst(self, *, leave: float = 0.0) -> None:
+        """Act as if the whole burst had just been spent (but `leave` requests): pace
+        from now on, no burst.
 
         A replica that becomes the leader shares the integration token with the leader
         before it, whose last second of requests Notion still counts. Its own bucket,
@@ -81,7 +81,7 @@ class RateLimiter(AsyncLimiter):
         bucket's fill (tests/integration/test_notion_slow_rate.py pins the behaviour).
         """
         self._leak()
-        self._level = float(self.max_rate)
+        self._level = max(0.0, float(self.max_rate) - leave)
 
 
 def rate_limiter(

@@ -32,7 +32,7 @@ from orchestrator.daemon.drainer import OutboxDrainer, pending_count
 from orchestrator.daemon.leader import LeaderElector
 from orchestrator.daemon.notion_poll import NotionPoller
 from orchestrator.daemon.runtime import Runtime
-from orchestrator.daemon.supervisor import Supervisor
+from orchestrator.daemon.supervisor import Supervisor, pause
 from orchestrator.daemon.worker import Worker
 from orchestrator.db.models import Clip, Task
 from orchestrator.db.outbox_signal import on_outbox_commit
@@ -177,20 +177,11 @@ class Daemon:
             if busy:
                 self._mark_busy()
                 continue
-            pause = await self.supervisor.run("operations", self.operations_sleep)
-            if pause is None:  # failed (logged and counted): the usual longest sleep
-                pause = self.ctx.settings.operation_poll_seconds
-            if pause <= 0:
-                continue
-            waits = [
-                asyncio.ensure_future(self.stopping.wait()),
-                asyncio.ensure_future(changed.wait()),
-            ]
-            try:
-                await asyncio.wait(waits, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waits:
-                    waiter.cancel()
+            sleep = await self.supervisor.run("operations", self.operations_sleep)
+            if sleep is None:  # failed (logged and counted): the usual longest sleep
+                sleep = self.ctx.settings.operation_poll_seconds
+            if sleep > 0:
+                await pause(sleep, self.stopping, changed)
 
     # -- idleness -----------------------------------------------------------------------
     async def is_idle(self) -> bool:

@@ -30,7 +30,7 @@ import structlog
 from orchestrator.metrics import Metrics
 from reelgate.errors import ReelgateError
 
-__all__ = ["LoopState", "Supervisor"]
+__all__ = ["LoopState", "Supervisor", "pause"]
 
 log = structlog.get_logger(__name__)
 
@@ -105,20 +105,20 @@ class Supervisor:
         work arriving in a quick series is taken in one round (the outbox drainer:
         a page's earlier status writes are superseded rather than each sent).
         """
-        pause = every
+        idle = every
         while not stopping.is_set():
             busy = await self.run(name, body)
             if busy:
-                pause = every
+                idle = every
                 if on_busy is not None:
                     on_busy()
                 continue
-            if await _pause(pause, stopping, wake):
-                pause = every
+            if await pause(idle, stopping, wake):
+                idle = every
                 if settle_on_wake > 0:
-                    await _pause(settle_on_wake, stopping, None)
+                    await pause(settle_on_wake, stopping)
             elif idle_max is not None:
-                pause = min(idle_max, pause * 2)
+                idle = min(idle_max, idle * 2)
 
     def failing(self) -> dict[str, dict[str, Any]]:
         """Loops that failed ``unhealthy_after`` times in a row, with their last error's type."""
@@ -152,8 +152,9 @@ class Supervisor:
             log.error("mark_loop_failing", loop=name, consecutive_failures=self.unhealthy_after)
 
 
-async def _pause(seconds: float, stopping: asyncio.Event, wake: asyncio.Event | None) -> bool:
-    """Sleep `seconds` or until stopping or woken; True when woken."""
+async def pause(seconds: float, stopping: asyncio.Event, wake: asyncio.Event | None = None) -> bool:
+    """Sleep `seconds` or until `stopping` or `wake` is set; True when woken (and
+    `wake` is cleared)."""
     waits = [asyncio.ensure_future(stopping.wait())]
     if wake is not None:
         waits.append(asyncio.ensure_future(wake.wait()))

@@ -75,6 +75,7 @@ async def test_a_new_leader_paces_from_its_first_request_so_a_failover_draws_no_
             assert await previous.acquire()
             await daemon.poll_notion()
             assert not daemon.leader.is_leader
+            assert not daemon._outbox_ready.is_set()
             # The previous leader's last second: its whole burst, on the same token.
             async with NotionClient(env.runtime.config.notion) as previous_client:
                 for _ in range(int(rate)):
@@ -84,6 +85,8 @@ async def test_a_new_leader_paces_from_its_first_request_so_a_failover_draws_no_
             since = time.time()
             await daemon.poll_notion()
             assert daemon.leader.is_leader
+            # The writes the other replicas queued are ours to send: the drainer looks now.
+            assert daemon._outbox_ready.is_set()
             for _ in range(int(rate)):
                 await env.runtime.notion.request("GET", "/v1/users/me")
             assert local_notion.request_log.count(token=token, since=since) > int(rate)

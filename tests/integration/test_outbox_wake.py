@@ -10,13 +10,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from notion_sync.local_api.server import LocalNotionServer
 from orchestrator.daemon.daemon import Daemon
-from orchestrator.daemon.supervisor import Supervisor
 from orchestrator.db import Task, on_outbox_commit, outbox_signal
-from orchestrator.metrics import Metrics
 from orchestrator.pipeline.notion_out import comment
 from tests.fixtures.pipeline import make_pipeline_env
 
@@ -75,40 +73,34 @@ async def test_a_running_daemon_listens_for_outbox_commits_until_it_stops(
         assert wake not in outbox_signal._callbacks
 
 
-async def test_a_woken_drainer_waits_its_settle_time_so_a_series_goes_in_one_round() -> None:
-    """settle_on_wake: the status writes of a task moving on quickly are queued
-    together and only the latest is sent (drainer.superseded_status_writes)."""
-    supervisor, stopping, wake, rounds = (
-        Supervisor(Metrics()),
-        asyncio.Event(),
-        asyncio.Event(),
-        [0],
-    )
+async def test_an_idle_drain_round_is_one_transaction_of_two_reads(
+    tmp_path: Path, local_notion: LocalNotionServer
+) -> None:
+    """Idle means idle: the round that finds the outbox empty reads it once and counts
+    what is held (the gauge), in one transaction; no load, no settling, no second one."""
+    async with make_pipeline_env(tmp_path, local_notion) as env:
+        daemon = Daemon(env.runtime)
+        await daemon.poll_notion()
+        while await daemon.drainer.drain_once():
+            pass  # whatever the first poll queued
 
-    async def idle() -> bool:
-        rounds[0] += 1
-        return False
+        statements: list[str] = []
+        checkouts: list[int] = []
 
-    loop = asyncio.create_task(
-        supervisor.loop(
-            "drain",
-            idle,
-            every=300.0,
-            stopping=stopping,
-            wake=wake,
-            idle_max=600.0,
-            settle_on_wake=300.0,
-        )
-    )
-    for _ in range(100):
-        if rounds[0]:
-            break
-        await asyncio.sleep(0.01)
-    wake.set()
-    await asyncio.sleep(0.3)
-    # Woken, but the next round comes the settle time (300 s) after the wake, not at once.
-    assert rounds == [1]
-    assert not wake.is_set()
-    stopping.set()
-    await asyncio.wait_for(loop, 5)
-    assert rounds == [1]
+        def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            statements.append(statement.split()[0].upper())
+
+        def checkout(*_args: object) -> None:
+            checkouts.append(1)
+
+        sync_engine = env.runtime.engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", count)
+        event.listen(sync_engine.pool, "checkout", checkout)
+        try:
+            assert await daemon.drainer.drain_once() == 0
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", count)
+            event.remove(sync_engine.pool, "checkout", checkout)
+        # The pending writes and the gauge's count, on one connection, in one session.
+        assert statements == ["SELECT", "SELECT"]
+        assert len(checkouts) == 1

@@ -210,27 +210,48 @@ async def test_an_idle_loop_backs_off_doubling_up_to_its_limit() -> None:
     assert 2 <= rounds[0] <= 8
 
 
-async def test_a_wake_ends_an_idle_pause_at_once() -> None:
-    supervisor, stopping, wake, rounds = (
-        Supervisor(Metrics()),
-        asyncio.Event(),
-        asyncio.Event(),
-        [0],
-    )
+def _idle_loop(
+    **options: float,
+) -> tuple[asyncio.Task[None], list[int], asyncio.Event, asyncio.Event]:
+    """A supervised loop that never finds work, paused 300 s between rounds: the task,
+    its round count, its wake-up event and its stop event."""
+    rounds, wake, stopping = [0], asyncio.Event(), asyncio.Event()
 
     async def idle() -> bool:
         rounds[0] += 1
         return False
 
     loop = asyncio.create_task(
-        supervisor.loop("idle", idle, every=300.0, stopping=stopping, wake=wake, idle_max=600.0)
+        Supervisor(Metrics()).loop(
+            "idle", idle, every=300.0, stopping=stopping, wake=wake, idle_max=600.0, **options
+        )
     )
+    return loop, rounds, wake, stopping
+
+
+async def test_a_wake_ends_an_idle_pause_at_once() -> None:
+    loop, rounds, wake, stopping = _idle_loop()
     await wait_for(lambda: _at_least(rounds, 1))
     wake.set()  # e.g. a Notion change applied: without the wake, the next round is 300 s away
     await wait_for(lambda: _at_least(rounds, 2))
     assert not wake.is_set()  # cleared by the loop it woke
     stopping.set()
     await loop
+
+
+async def test_a_woken_loop_waits_its_settle_time_so_a_series_goes_in_one_round() -> None:
+    """settle_on_wake (the drainer): the status writes of a task moving on quickly are
+    queued together and only the latest is sent (drainer.superseded_status_writes)."""
+    loop, rounds, wake, stopping = _idle_loop(settle_on_wake=300.0)
+    await wait_for(lambda: _at_least(rounds, 1))
+    wake.set()
+    await asyncio.sleep(0.3)
+    # Woken, but the next round comes the settle time (300 s) after the wake, not at once.
+    assert rounds == [1]
+    assert not wake.is_set()
+    stopping.set()  # ends the settle wait too
+    await asyncio.wait_for(loop, 5)
+    assert rounds == [1]
 
 
 async def _at_least(rounds: list[int], n: int) -> bool:
